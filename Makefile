@@ -1,0 +1,93 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
+	test-sqlite test-postgres openapi clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is required (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate instance/studyhub.db, seed demo data if empty, serve on http://127.0.0.1:5000
+run: install
+	$(BIN)/studyhub init-db
+	$(BIN)/studyhub seed --if-empty
+	@echo ""
+	@echo "  API docs:    http://$(HOST):$(PORT)/docs   (Authorize with a demo login)"
+	@echo "  Demo logins: printed above on first run; kept in instance/demo-logins.txt"
+	@echo "  Admin:       $(BIN)/studyhub create-admin --username NAME --email EMAIL"
+	@echo ""
+	$(BIN)/studyhub serve --host $(HOST) --port $(PORT)
+
+## make test: everything CI checks
+test: lint typecheck migrations test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+migrations: migrations-sqlite migrations-postgres
+
+migrations-sqlite: install
+	@rm -rf .migration-check && mkdir -p .migration-check
+	scripts/migration-check.sh sqlite:///.migration-check/check.db
+	@rm -rf .migration-check
+
+migrations-postgres: install
+	@if $(BIN)/python scripts/reachable.py $(PG_TEST_URL); then \
+		set -e; \
+		url=$$($(BIN)/python scripts/pg_scratch_db.py create $(PG_TEST_URL) studyhub_migrations); \
+		scripts/migration-check.sh "$$url"; \
+		$(BIN)/python scripts/pg_scratch_db.py drop $(PG_TEST_URL) studyhub_migrations; \
+	else $(MAKE) --no-print-directory _missing SERVICE="PostgreSQL ($(PG_TEST_URL))" \
+		WHAT="migration checks on PostgreSQL"; fi
+
+test-sqlite: install
+	TEST_CACHE=memory $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@if $(BIN)/python scripts/reachable.py $(PG_TEST_URL); then \
+		if $(BIN)/python scripts/reachable.py $(REDIS_TEST_URL); then cache=redis; \
+		else $(MAKE) --no-print-directory _missing SERVICE="Redis ($(REDIS_TEST_URL))" \
+			WHAT="the Redis-backed pass (running on the in-memory cache)" || exit 1; \
+			cache=memory; fi; \
+		echo "TEST_DATABASE_URL=$(PG_TEST_URL) TEST_CACHE=$$cache pytest"; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) TEST_CACHE=$$cache \
+			REDIS_TEST_URL=$(REDIS_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	else $(MAKE) --no-print-directory _missing SERVICE="PostgreSQL ($(PG_TEST_URL))" \
+		WHAT="the whole PostgreSQL test pass"; fi
+
+# A missing service is an error in CI and a loud skip elsewhere (DESIGN.md §12).
+_missing:
+	@if [ "$${CI:-}" = "true" ]; then \
+		echo "ERROR: $(SERVICE) is not reachable; CI cannot skip $(WHAT)." >&2; exit 1; \
+	fi
+	@echo "" >&2
+	@echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+	@echo "!!! SKIPPED: $(WHAT): $(SERVICE) is not reachable." >&2
+	@echo "!!! Start it (see README, 'Running against PostgreSQL + Redis')." >&2
+	@echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+	@echo "" >&2
+
+openapi: install
+	$(BIN)/studyhub openapi --output openapi.json
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check

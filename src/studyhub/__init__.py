@@ -1,0 +1,3 @@
+"""StudyHub Backend Service."""
+
+__version__ = "0.1.0"

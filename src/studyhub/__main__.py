@@ -1,0 +1,3 @@
+from studyhub.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""`create_app(settings)`: the one place the application is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi_offline import FastAPIOffline
+
+from studyhub import __version__
+from studyhub.core.cache import build_cache
+from studyhub.core.config import Settings, get_settings
+from studyhub.core.db import Database, create_engine
+from studyhub.core.errors import install_error_handlers
+from studyhub.core.logging import configure_logging
+from studyhub.core.middleware import BodyLimit, RequestContextMiddleware
+from studyhub.core.openapi import install_openapi, operation_id
+from studyhub.core.passwords import PasswordHasher
+from studyhub.health.router import router as health_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+The StudyHub Backend Service: courses in weeks, lectures, auto-graded assignments, enrollments and
+progress tracking. Every error has the body `{error, message, details, request_id}`; request
+validation errors are **400 `VALIDATION_ERROR`**.
+
+Use **Authorize** with a username and password to try authenticated operations.
+"""
+
+TAGS = [
+    {"name": "health", "description": "Liveness, readiness and metrics for operators."},
+]
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Nothing connects at import time; everything shared lives on app.state for the app's life.
+        app.state.database = Database(create_engine(settings))
+        app.state.cache = build_cache(
+            settings.redis_url,
+            prefix=settings.cache_prefix,
+            timeout_seconds=settings.cache_timeout_seconds,
+        )
+        app.state.passwords = PasswordHasher(fast=settings.password_hash_fast)
+        try:
+            yield
+        finally:
+            app.state.passwords.close()
+            await app.state.cache.close()
+            await app.state.database.dispose()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_dir)
+
+    common: dict[str, Any] = {
+        "title": "StudyHub API",
+        "version": __version__,
+        "description": DESCRIPTION,
+        "openapi_tags": TAGS,
+        "lifespan": _lifespan(settings),
+        "generate_unique_id_function": operation_id,
+    }
+    if settings.docs_enabled:
+        # Swagger UI and ReDoc assets come from the fastapi-offline package: no CDN, no internet.
+        app = FastAPIOffline(
+            **common,
+            swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        )
+    else:
+        app = FastAPI(**common, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+
+    install_error_handlers(app)
+    install_openapi(app)
+
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-CSRF-Token",
+            "X-Request-ID",
+        ],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Location",
+            "Retry-After",
+            "X-Request-ID",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
+        max_age=600,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        hsts=settings.is_production,
+        body_limit=BodyLimit(settings.max_request_bytes, settings.max_upload_bytes),
+    )
+
+    app.include_router(health_router)
+    api = APIRouter(prefix=API_PREFIX)
+    app.include_router(api)
+    return app

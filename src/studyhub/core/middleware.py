@@ -1,0 +1,176 @@
+"""The request context middleware: request id, access log, metrics, security headers, last-resort
+error handling.
+
+One pure-ASGI middleware rather than several `BaseHTTPMiddleware`s: each layer costs time on every
+request, and this one must also see exceptions that escape the app, which Starlette would otherwise
+hand to its outermost `ServerErrorMiddleware` where our headers and request id are out of reach.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from studyhub.core.errors import error_response, unexpected_error
+from studyhub.core.metrics import observe_request
+
+access_logger = logging.getLogger("studyhub.access")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
+
+_API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# Swagger UI and ReDoc are served from our own origin; both need inline bootstrapping scripts and
+# ReDoc runs a worker from a blob URL.
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+_COMMON_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(path) if path else "<unmatched>"
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """Request body limits: JSON and forms, and multipart uploads (file plus form overhead)."""
+
+    max_bytes: int
+    max_upload_bytes: int
+    multipart_overhead: int = 64 * 1024
+
+    def for_scope(self, scope: Scope) -> int:
+        for name, value in scope["headers"]:
+            if name == b"content-type" and value.lower().startswith(b"multipart/"):
+                return self.max_upload_bytes + self.multipart_overhead
+        return self.max_bytes
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _limit_receive(receive: Receive, limit: int) -> Receive:
+    """Count body bytes as they arrive (chunked bodies have no Content-Length to trust)."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                # An HTTPException, not an AppError: FastAPI re-raises those untouched from body
+                # parsing, where any other exception would become a 400.
+                raise HTTPException(413)
+        return message
+
+    return limited
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, body_limit: BodyLimit, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+        self.body_limit = body_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        path: str = scope["path"]
+        is_docs = path.startswith(DOCS_PATHS)
+        status = 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = request_id
+                for name, value in _COMMON_HEADERS:
+                    headers.setdefault(name.decode(), value.decode())
+                headers.setdefault("content-security-policy", _DOCS_CSP if is_docs else _API_CSP)
+                if self.hsts:
+                    headers.setdefault("strict-transport-security", "max-age=63072000")
+                if path.startswith("/api/") and "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        try:
+            limit = self.body_limit.for_scope(scope)
+            length = _content_length(scope)
+            if length is not None and length > limit:
+                response = error_response(
+                    Request(scope), 413, "PAYLOAD_TOO_LARGE", "Request body too large"
+                )
+                await response(scope, receive, send_with_headers)
+                return
+            await self.app(scope, _limit_receive(receive, limit), send_with_headers)
+        except Exception as exc:
+            if response_started:
+                raise
+            response = await unexpected_error(Request(scope), exc)
+            await response(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            observe_request(scope["method"], route, status, elapsed)
+            access_logger.info(
+                "%s %s %s",
+                scope["method"],
+                path,
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": path,
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "request_id": request_id,
+                    "user_id": state.get("user_id"),
+                },
+            )
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate: str = value.decode("latin-1")
+                if _VALID_REQUEST_ID.match(candidate):
+                    return candidate
+                break
+        return uuid.uuid4().hex

@@ -1,0 +1,106 @@
+"""Database plumbing: UTC timestamps, SQLite pragmas and write locking, transient errors → 503."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+
+from studyhub.core.config import Settings
+from studyhub.core.db import Database, SessionDep
+from studyhub.users.models import User
+from tests.factories import make_user
+
+sqlite_only = pytest.mark.skipif(
+    os.environ.get("TEST_DATABASE_URL", "sqlite").startswith("postgres"),
+    reason="SQLite-specific behaviour",
+)
+
+
+async def test_timestamps_round_trip_as_aware_utc(database: Database) -> None:
+    user = await make_user(database)
+    moment = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    async with database.session() as session:
+        await session.execute(update(User).where(User.id == user.id).values(last_login_at=moment))
+        await session.commit()
+    async with database.session(write=False) as session:
+        row = (await session.execute(select(User).where(User.id == user.id))).scalar_one()
+    assert row.last_login_at == moment
+    assert row.last_login_at is not None
+    assert row.last_login_at.tzinfo is UTC
+    assert row.created_at.tzinfo is UTC
+
+
+async def test_naive_datetimes_are_refused(database: Database) -> None:
+    user = await make_user(database)
+    async with database.session() as session:
+        with pytest.raises(Exception, match="naive datetime"):
+            await session.execute(
+                update(User).where(User.id == user.id).values(last_login_at=datetime(2026, 1, 1))
+            )
+
+
+@sqlite_only
+async def test_sqlite_connections_use_wal_and_foreign_keys(database: Database) -> None:
+    async with database.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert int((await conn.execute(text("PRAGMA busy_timeout"))).scalar() or 0) > 0
+
+
+@sqlite_only
+async def test_sqlite_write_sessions_serialise_read_modify_write(database: Database) -> None:
+    """Without BEGIN IMMEDIATE, concurrent read-then-write transactions lose updates or fail."""
+    user = await make_user(database)
+
+    async def bump() -> None:
+        async with database.session(write=True) as session:
+            current = await session.scalar(select(User.first_name).where(User.id == user.id))
+            await asyncio.sleep(0)  # let the others interleave between read and write
+            await session.execute(
+                update(User).where(User.id == user.id).values(first_name=str(int(current or 0) + 1))
+            )
+            await session.commit()
+
+    async with database.session() as session:
+        await session.execute(update(User).where(User.id == user.id).values(first_name="0"))
+        await session.commit()
+    await asyncio.gather(*(bump() for _ in range(20)))
+    async with database.session(write=False) as session:
+        assert await session.scalar(select(User.first_name).where(User.id == user.id)) == "20"
+
+
+@sqlite_only
+async def test_a_locked_sqlite_database_is_a_503_not_a_500(
+    make_app: Callable[..., FastAPI], settings: Settings
+) -> None:
+    app = make_app(sqlite_busy_timeout_ms=50)
+
+    @app.post("/api/v1/_test/touch", name="test-touch")
+    async def touch(session: SessionDep) -> dict[str, str]:
+        await session.execute(update(User).values(first_name="x"))
+        return {"ok": "yes"}
+
+    path = make_url(settings.database_url).database
+    assert path
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.post("/api/v1/_test/touch")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert response.status_code == 503
+    assert response.json()["error"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["retry-after"] == "1"

@@ -1,0 +1,163 @@
+"""The `studyhub` command line, run in-process against a throwaway database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from studyhub.cli import app
+from studyhub.core.config import Settings
+from studyhub.core.db import Database, create_engine
+from studyhub.core.passwords import PasswordHasher
+from studyhub.users.models import User, UserRole
+
+runner = CliRunner()
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+
+
+async def _admin_database(url: str, sql: str) -> None:
+    parsed = make_url(url)
+    conn = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def cli_env(tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh empty database for the CLI: a SQLite file, or a new PostgreSQL database."""
+    for key in ("DATABASE_URL", "SEED_PASSWORD", "ENVIRONMENT"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PASSWORD_HASH_FAST", "true")
+    monkeypatch.setenv("LOG_DIR", str(tmp_cwd / "logs"))
+    if not ON_POSTGRES:
+        url = f"sqlite:///{tmp_cwd / 'cli.db'}"
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    name = f"studyhub_cli_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin_database(base, f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        asyncio.run(_admin_database(base, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def _users(url: str) -> list[User]:
+    database = Database(create_engine(Settings(_env_file=None, database_url=url)))
+    try:
+        async with database.session(write=False) as session:
+            return list((await session.execute(select(User).order_by(User.id))).scalars())
+    finally:
+        await database.dispose()
+
+
+def test_init_db_then_seed_is_idempotent(cli_env: str, tmp_cwd: Path) -> None:
+    result = runner.invoke(app, ["init-db"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["init-db"]).exit_code == 0  # upgrading twice is harmless
+
+    first = runner.invoke(app, ["seed"])
+    assert first.exit_code == 0, first.output
+    assert "Demo logins" in first.output
+    users = asyncio.run(_users(cli_env))
+    assert {u.role for u in users} == set(UserRole)
+
+    again = runner.invoke(app, ["seed"])
+    assert again.exit_code == 0
+    assert "nothing to add" in again.output
+    assert len(asyncio.run(_users(cli_env))) == len(users)
+    assert "skipped" in runner.invoke(app, ["seed", "--if-empty"]).output
+
+    # Generated passwords are printed once and work.
+    logins = (tmp_cwd / "instance" / "demo-logins.txt").read_text().splitlines()
+    username, _role, password = logins[0].split("\t")
+    assert password in first.output
+    assert oct((tmp_cwd / "instance" / "demo-logins.txt").stat().st_mode & 0o777) == "0o600"
+    stored = next(u for u in users if u.username == username)
+    assert asyncio.run(PasswordHasher(fast=True).verify(password, stored.password_hash))[0]
+
+
+def test_seed_takes_passwords_from_env(
+    cli_env: str, tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["init-db"]).exit_code == 0
+    monkeypatch.setenv("SEED_PASSWORD", "demo-password-42")
+    result = runner.invoke(app, ["seed"])
+    assert result.exit_code == 0
+    users = asyncio.run(_users(cli_env))
+    hasher = PasswordHasher(fast=True)
+    assert all(asyncio.run(hasher.verify("demo-password-42", u.password_hash))[0] for u in users)
+    assert not (tmp_cwd / "instance" / "demo-logins.txt").exists()
+
+
+def test_create_admin_reads_the_password_from_stdin(cli_env: str) -> None:
+    assert runner.invoke(app, ["init-db"]).exit_code == 0
+    args = ["create-admin", "--username", "Root", "--email", "root@example.org", "--password-stdin"]
+    result = runner.invoke(app, args, input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert "a-long-password" not in result.output
+    (admin,) = asyncio.run(_users(cli_env))
+    assert (admin.username, admin.role) == ("root", UserRole.ADMIN)
+    assert admin.password_hash.startswith("$argon2id$")
+
+    duplicate = runner.invoke(app, args, input="another-password\n")
+    assert duplicate.exit_code == 2
+    assert "taken" in duplicate.output
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "password", "message"),
+    [
+        ("ok_name", "a@b.org", "short", "password must be"),
+        ("ok_name", "a@b.org", "x" * 129, "password must be"),
+        ("no", "a@b.org", "long-enough-pw", "username must be"),
+        ("ok_name", "not-an-email", "long-enough-pw", "email"),
+    ],
+)
+def test_create_admin_refuses_bad_input(
+    cli_env: str, username: str, email: str, password: str, message: str
+) -> None:
+    assert runner.invoke(app, ["init-db"]).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["create-admin", "--username", username, "--email", email, "--password-stdin"],
+        input=password + "\n",
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert asyncio.run(_users(cli_env)) == []
+
+
+def test_openapi_writes_the_schema(tmp_cwd: Path) -> None:
+    result = runner.invoke(app, ["openapi", "--output", "out.json"])
+    assert result.exit_code == 0, result.output
+    schema = json.loads((tmp_cwd / "out.json").read_text())
+    assert schema["info"]["title"] == "StudyHub API"
+    assert "/health" in schema["paths"]
+
+
+def test_the_console_script_explains_itself() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "studyhub", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("serve", "init-db", "create-admin", "seed", "openapi"):
+        assert command in result.stdout
