@@ -12,6 +12,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from studyhub import __version__
+from studyhub.auth.router import router as auth_router
+from studyhub.auth.throttle import NoLoginThrottle
 from studyhub.core.cache import build_cache
 from studyhub.core.config import Settings, get_settings
 from studyhub.core.db import Database, create_engine
@@ -20,6 +22,7 @@ from studyhub.core.logging import configure_logging
 from studyhub.core.middleware import BodyLimit, RequestContextMiddleware
 from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
+from studyhub.core.security import TokenCodec
 from studyhub.health.router import router as health_router
 
 API_PREFIX = "/api/v1"
@@ -33,6 +36,7 @@ Use **Authorize** with a username and password to try authenticated operations.
 """
 
 TAGS = [
+    {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
     {"name": "health", "description": "Liveness, readiness and metrics for operators."},
 ]
 
@@ -48,6 +52,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             timeout_seconds=settings.cache_timeout_seconds,
         )
         app.state.passwords = PasswordHasher(fast=settings.password_hash_fast)
+        app.state.login_throttle = NoLoginThrottle()
         try:
             yield
         finally:
@@ -79,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app = FastAPI(**common, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.state.token_codec = TokenCodec(settings.secret_key, settings.access_token_ttl_seconds)
 
     install_error_handlers(app)
     install_openapi(app)
@@ -118,5 +124,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
     app.include_router(api)
     return app

@@ -1,5 +1,6 @@
 """Imports every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
 
+from studyhub.auth.models import AuthSession, RefreshToken
 from studyhub.users.models import User
 
-__all__ = ["User"]
+__all__ = ["AuthSession", "RefreshToken", "User"]

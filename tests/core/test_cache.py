@@ -32,6 +32,7 @@ async def test_set_get_delete(cache: Cache) -> None:
     await cache.set("a", b"1")
     await cache.set("b", b"2")
     assert await cache.get("a") == b"1"
+    assert await cache.get_many("a", "missing", "b") == [b"1", None, b"2"]
     await cache.delete("a", "b", "never-set")
     assert await cache.get("a") is None
     assert await cache.get("b") is None

@@ -30,6 +30,8 @@ class Cache(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_many(self, *keys: str) -> list[bytes | None]: ...
+
     async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None: ...
 
     async def delete(self, *keys: str) -> None: ...
@@ -97,6 +99,9 @@ class MemoryCache:
     async def get(self, key: str) -> bytes | None:
         entry = self._live(key)
         return entry[0] if entry else None
+
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
         expires = time.monotonic() + ttl_seconds if ttl_seconds else None
@@ -167,6 +172,12 @@ class RedisCache:
     async def get(self, key: str) -> bytes | None:
         value = await self._call("get", self.client.get(self._key(key)))
         return value if isinstance(value, bytes) else None
+
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        if not keys:
+            return []
+        values = await self._call("mget", self.client.mget([self._key(k) for k in keys]))
+        return [v if isinstance(v, bytes) else None for v in values]
 
     async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
         px = int(ttl_seconds * 1000) if ttl_seconds else None

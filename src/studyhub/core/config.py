@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(default=900, ge=1)
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    refresh_idle_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # A just-rotated refresh token presented again within this window is a client race (two tabs),
+    # refused without revoking the session; later it is theft and revokes the session.
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=300)
 
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

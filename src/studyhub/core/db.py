@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from studyhub.core.config import Settings
+from studyhub.core.errors import AppError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -140,6 +141,9 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database.session(write=request.method not in SAFE_METHODS) as session:
         try:
             yield session
+        except AppError as exc:
+            await (session.commit() if exc.keep_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

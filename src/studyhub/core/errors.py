@@ -37,6 +37,9 @@ class AppError(Exception):
     status_code: int = 500
     code: str = "INTERNAL_ERROR"
     message: str = "Internal server error"
+    # Commit the request's writes even though the request fails: for errors that must leave a
+    # trace, such as revoking a session whose refresh token was replayed.
+    keep_changes: bool = False
 
     def __init__(
         self,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,12 +40,28 @@ class UserRepository:
         return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)
 
     async def add(self, user: User) -> User:
-        """Insert; losing a unique-key race to a concurrent insert is the same 409."""
+        await self._unique_write(lambda: self.session.add(user))
+        return user
+
+    async def update(self, user: User, **changes: object) -> User:
+        def apply() -> None:
+            for name, value in changes.items():
+                setattr(user, name, value)
+
+        await self._unique_write(apply)
+        return user
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def _unique_write(self, change: Callable[[], None]) -> None:
+        """Write inside a savepoint, so losing a unique-key race to a concurrent request is the
+        same 409 as the up-front check, and the request's transaction stays usable."""
         try:
-            async with self.session.begin_nested():
-                self.session.add(user)
+            async with self.session.begin_nested():  # flushes earlier changes outside it first
+                change()
+                await self.session.flush()
         except IntegrityError as exc:
             if "email" in str(exc.orig).lower():
                 raise EmailTaken(details={"email": ["taken"]}) from exc
             raise UsernameTaken(details={"username": ["taken"]}) from exc
-        return user

@@ -26,12 +26,15 @@ class UserService:
         self.users = users
         self.passwords = passwords
 
+    async def ensure_email_free(self, email: str) -> None:
+        if await self.users.exists(email=email):
+            raise EmailTaken(details={"email": ["taken"]})
+
     async def create(self, new: NewUser) -> User:
         username, email = new.username.strip().lower(), new.email.strip().lower()
         if await self.users.exists(username=username):
             raise UsernameTaken(details={"username": ["taken"]})
-        if await self.users.exists(email=email):
-            raise EmailTaken(details={"email": ["taken"]})
+        await self.ensure_email_free(email)
         user = User(
             username=username,
             email=email,

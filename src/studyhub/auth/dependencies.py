@@ -1,0 +1,122 @@
+"""Auth dependencies: who is calling (`CurrentUser`), role guards, and the auth service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+
+from studyhub.auth.exceptions import InvalidAccessToken
+from studyhub.auth.repository import SessionRepository
+from studyhub.auth.service import AuthService, ClientInfo, Principal
+from studyhub.auth.state import AuthStateStore
+from studyhub.core.clientip import client_ip
+from studyhub.core.config import Settings
+from studyhub.core.db import SessionDep
+from studyhub.core.errors import Forbidden
+from studyhub.core.security import InvalidToken, TokenCodec
+from studyhub.users.models import UserRole
+from studyhub.users.repository import UserRepository
+
+# Both schemes read the same `Authorization: Bearer` header; OAuth2 makes /docs' Authorize log in
+# with a username and password, plain Bearer lets a client paste a token.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token", auto_error=False, scheme_name="OAuth2Password"
+)
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerToken")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_codec(request: Request) -> TokenCodec:
+    codec: TokenCodec = request.app.state.token_codec
+    return codec
+
+
+def get_client(request: Request) -> ClientInfo:
+    settings = get_settings(request)
+    return ClientInfo(
+        ip=client_ip(request, settings.trusted_proxy_networks),
+        user_agent=request.headers.get("user-agent", "")[:255],
+    )
+
+
+ClientDep = Annotated[ClientInfo, Depends(get_client)]
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    _oauth: Annotated[str | None, Depends(oauth2_scheme)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if bearer is None or bearer.scheme.lower() != "bearer":
+        raise InvalidAccessToken
+    try:
+        claims = get_codec(request).decode(bearer.credentials)
+    except InvalidToken:
+        raise InvalidAccessToken from None
+    store = AuthStateStore(request.app.state.cache)
+    check = await store.check(
+        UserRepository(session),
+        user_id=claims.user_id,
+        jti=claims.jti,
+        session_id=claims.session_id,
+    )
+    state = check.state
+    if (
+        check.denied
+        or state is None
+        or not state.is_active
+        or (state.tokens_valid_after is not None and claims.issued_at < state.tokens_valid_after)
+    ):
+        raise InvalidAccessToken
+    request.scope.setdefault("state", {})["user_id"] = claims.user_id
+    # The role comes from the user's current state, not the token: a demotion bites at once.
+    return Principal(
+        user_id=claims.user_id,
+        role=state.role,
+        session_id=claims.session_id,
+        jti=claims.jti,
+        token_expires_at=claims.expires_at,
+    )
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: UserRole) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets only the given global roles through (admin always passes)."""
+    allowed = frozenset(roles) | {UserRole.ADMIN}
+
+    async def guard(principal: CurrentUser) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden("Your role may not do this")
+        return principal
+
+    return guard
+
+
+AdminUser = Annotated[Principal, Depends(require_roles(UserRole.ADMIN))]
+StaffUser = Annotated[Principal, Depends(require_roles(UserRole.TEACHER, UserRole.TA))]
+
+
+def get_auth_service(request: Request, session: SessionDep) -> AuthService:
+    state = request.app.state
+    return AuthService(
+        users=UserRepository(session),
+        sessions=SessionRepository(session),
+        passwords=state.passwords,
+        codec=state.token_codec,
+        state=AuthStateStore(state.cache),
+        throttle=state.login_throttle,
+        settings=state.settings,
+    )
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
