@@ -53,9 +53,10 @@ migrations-sqlite: install
 migrations-postgres: install
 	@if $(BIN)/python scripts/reachable.py $(PG_TEST_URL); then \
 		set -e; \
-		url=$$($(BIN)/python scripts/pg_scratch_db.py create $(PG_TEST_URL) studyhub_migrations); \
+		scratch=$$(basename "$(PG_TEST_URL)")_migrations; \
+		url=$$($(BIN)/python scripts/pg_scratch_db.py create $(PG_TEST_URL) $$scratch); \
 		scripts/migration-check.sh "$$url"; \
-		$(BIN)/python scripts/pg_scratch_db.py drop $(PG_TEST_URL) studyhub_migrations; \
+		$(BIN)/python scripts/pg_scratch_db.py drop $(PG_TEST_URL) $$scratch; \
 	else $(MAKE) --no-print-directory _missing SERVICE="PostgreSQL ($(PG_TEST_URL))" \
 		WHAT="migration checks on PostgreSQL"; fi
 
