@@ -29,7 +29,7 @@ async def make_user(
         user = await UserService(UserRepository(session), _hasher).create(
             NewUser(
                 username=username,
-                email=f"{username}@example.test",
+                email=f"{username}@example.org",
                 password=password,
                 role=role,
                 first_name=role.value.title(),

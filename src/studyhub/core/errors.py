@@ -48,7 +48,10 @@ class AppError(Exception):
         code: str | None = None,
         details: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        keep_changes: bool | None = None,
     ) -> None:
+        if keep_changes is not None:
+            self.keep_changes = keep_changes
         self.message = message or type(self).message
         self.code = code or type(self).code
         self.details = dict(details) if details is not None else None
