@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("log_dir", "redis_url", "indexer_url", "indexer_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `LOG_DIR=` in an env file means "not set", not the current directory.
+        return None if value == "" else value
+
     @field_validator("database_url")
     @classmethod
     def _normalize_db(cls, value: str) -> str:

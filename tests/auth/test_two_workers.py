@@ -1,0 +1,42 @@
+"""Two server processes sharing the database and Redis (as two replicas or workers would): a
+logout on one is honoured by the other at once."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from studyhub.core.config import Settings
+from studyhub.core.db import Database
+from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.support.server import running_server
+
+pytestmark = pytest.mark.redis
+
+
+async def test_logout_on_one_process_is_honoured_by_the_other(
+    settings: Settings, database: Database, redis_url: str, cache_prefix: str
+) -> None:
+    user = await make_user(database)
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_PREFIX": cache_prefix + "two:",
+        "SECRET_KEY": "a-shared-secret-key-for-both-processes-0123",
+    }
+    with running_server(env) as first, running_server(env) as second:
+        async with httpx.AsyncClient(timeout=10) as client:
+            login = await client.post(
+                f"{first}/api/v1/auth/login",
+                json={"username": user.username, "password": DEFAULT_PASSWORD},
+            )
+            assert login.status_code == 200, login.text
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            assert (
+                await client.get(f"{second}/api/v1/auth/me", headers=headers)
+            ).status_code == 200
+            # Warm the second process's view, then log out through the first.
+            logout = await client.post(f"{first}/api/v1/auth/logout", headers=headers)
+            assert logout.status_code == 204
+            after = await client.get(f"{second}/api/v1/auth/me", headers=headers)
+            assert after.status_code == 401
