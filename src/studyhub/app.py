@@ -23,6 +23,9 @@ from studyhub.core.middleware import BodyLimit, RequestContextMiddleware
 from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
 from studyhub.core.security import TokenCodec
+from studyhub.core.storage import FileStore
+from studyhub.courses.content_router import router as content_router
+from studyhub.courses.router import router as courses_router
 from studyhub.health.router import router as health_router
 
 API_PREFIX = "/api/v1"
@@ -36,6 +39,8 @@ Use **Authorize** with a username and password to try authenticated operations.
 """
 
 TAGS = [
+    {"name": "courses", "description": "The catalog and each course's lifecycle and outline."},
+    {"name": "content", "description": "Weeks and lectures, with their files."},
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
     {"name": "health", "description": "Liveness, readiness and metrics for operators."},
 ]
@@ -85,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app = FastAPI(**common, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.token_codec = TokenCodec(settings.secret_key, settings.access_token_ttl_seconds)
+    app.state.files = FileStore(settings.upload_dir / "files", settings.max_upload_bytes)
 
     install_error_handlers(app)
     install_openapi(app)
@@ -125,5 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
+    api.include_router(courses_router)
+    api.include_router(content_router)
     app.include_router(api)
     return app

@@ -8,7 +8,7 @@ other's update.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event, func
 from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -131,6 +132,38 @@ class Database:
         await self.engine.dispose()
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once the request's transaction has committed (before the response is sent).
+
+    For side effects that must not precede the commit, such as bumping a cache version: done
+    earlier, a concurrent reader could cache pre-commit data under the new version."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+def after_rollback(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` if the request's transaction is rolled back (e.g. remove a stored upload)."""
+    session.info.setdefault("after_rollback", []).append(callback)
+
+
+async def guarded_write(
+    session: AsyncSession,
+    change: Callable[[], None],
+    on_conflict: Callable[[IntegrityError], AppError],
+) -> None:
+    """Apply `change` and flush inside a savepoint. A unique-key race lost to a concurrent request
+    becomes the same domain error as the up-front check (e.g. 409), and the request's transaction
+    stays usable (PostgreSQL aborts a transaction on any error outside a savepoint)."""
+    try:
+        async with session.begin_nested():  # flushes earlier pending changes outside it first
+            change()
+            await session.flush()
+    except IntegrityError as exc:
+        raise on_conflict(exc) from exc
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent.
 
@@ -141,13 +174,28 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database.session(write=request.method not in SAFE_METHODS) as session:
         try:
             yield session
+            await session.commit()
         except AppError as exc:
-            await (session.commit() if exc.keep_changes else session.rollback())
+            if exc.keep_changes:
+                await session.commit()
+                await _run_hooks(session, "after_commit")
+            else:
+                await _rollback(session)
             raise
         except BaseException:
-            await session.rollback()
+            await _rollback(session)
             raise
-        await session.commit()
+        await _run_hooks(session, "after_commit")
+
+
+async def _rollback(session: AsyncSession) -> None:
+    await session.rollback()
+    await _run_hooks(session, "after_rollback")
+
+
+async def _run_hooks(session: AsyncSession, name: str) -> None:
+    for callback in session.info.pop(name, []):
+        await callback()
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

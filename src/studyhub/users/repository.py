@@ -6,6 +6,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from studyhub.core.db import guarded_write
+from studyhub.core.errors import AppError
 from studyhub.users.exceptions import EmailTaken, UsernameTaken
 from studyhub.users.models import User
 
@@ -55,13 +57,10 @@ class UserRepository:
         await self.session.flush()
 
     async def _unique_write(self, change: Callable[[], None]) -> None:
-        """Write inside a savepoint, so losing a unique-key race to a concurrent request is the
-        same 409 as the up-front check, and the request's transaction stays usable."""
-        try:
-            async with self.session.begin_nested():  # flushes earlier changes outside it first
-                change()
-                await self.session.flush()
-        except IntegrityError as exc:
-            if "email" in str(exc.orig).lower():
-                raise EmailTaken(details={"email": ["taken"]}) from exc
-            raise UsernameTaken(details={"username": ["taken"]}) from exc
+        await guarded_write(self.session, change, _conflict)
+
+
+def _conflict(exc: IntegrityError) -> AppError:
+    if "email" in str(exc.orig).lower():
+        return EmailTaken(details={"email": ["taken"]})
+    return UsernameTaken(details={"username": ["taken"]})

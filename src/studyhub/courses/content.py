@@ -1,0 +1,198 @@
+"""Weeks and lectures: staff edit them, enrolled students read what is published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from studyhub.core.errors import ValidationFailed
+from studyhub.core.sanitize import sanitize_html
+from studyhub.core.storage import FileKind, FileStore, StoredFile
+from studyhub.courses.access import CourseContext
+from studyhub.courses.cache import CourseCache
+from studyhub.courses.exceptions import (
+    LectureNotFound,
+    WeekNotFound,
+    WeekNumberTaken,
+)
+from studyhub.courses.models import IndexStatus, Lecture, Week
+from studyhub.courses.repository import LectureRepository, WeekRepository
+from studyhub.courses.schemas import (
+    LectureCreate,
+    LectureUpdate,
+    WeekCreate,
+    WeekOut,
+    WeekUpdate,
+)
+from studyhub.courses.service import week_out
+
+LECTURE_FILE_KINDS = {FileKind.PDF, FileKind.TEXT, FileKind.MARKDOWN, FileKind.DOCX}
+REQUIRED_FIELDS = ("title", "number", "content_type", "is_published")
+
+
+def _reject_nulls(changes: dict[str, object], fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if name in changes and changes[name] is None:
+            raise ValidationFailed(details={name: ["may not be null"]})
+
+
+class ContentService:
+    def __init__(
+        self,
+        weeks: WeekRepository,
+        lectures: LectureRepository,
+        cache: CourseCache,
+        files: FileStore,
+    ) -> None:
+        self.weeks = weeks
+        self.lectures = lectures
+        self.cache = cache
+        self.files = files
+
+    # -- weeks ------------------------------------------------------------------------------
+
+    async def week(self, context: CourseContext, week_id: int) -> Week:
+        week = await self.weeks.get(context.course.id, week_id)
+        if week is None or not (week.is_published or context.sees_drafts):
+            raise WeekNotFound
+        return week
+
+    async def week_with_items(self, context: CourseContext, week_id: int) -> WeekOut:
+        week = await self.week(context, week_id)
+        lectures = await self.lectures.for_weeks([week.id], published_only=not context.sees_drafts)
+        return week_out(week, lectures)
+
+    async def create_week(self, context: CourseContext, body: WeekCreate) -> WeekOut:
+        course_id = context.course.id
+        if any(
+            w.number == body.number
+            for w in await self.weeks.for_course(course_id, published_only=False)
+        ):
+            raise WeekNumberTaken(details={"number": ["taken"]})
+        week = Week(
+            course_id=course_id,
+            number=body.number,
+            title=body.title,
+            description=sanitize_html(body.description),
+            is_published=body.is_published,
+        )
+        await self.weeks.add(week)
+        self.cache.course_changed(course_id)
+        return week_out(week, [])
+
+    async def update_week(self, context: CourseContext, week_id: int, body: WeekUpdate) -> WeekOut:
+        week = await self.week(context, week_id)
+        changes = body.model_dump(exclude_unset=True)
+        _reject_nulls(changes, ("number", "title", "is_published", "description"))
+        if "description" in changes:
+            changes["description"] = sanitize_html(str(changes["description"]))
+        await self.weeks.update(week, changes)
+        self.cache.course_changed(context.course.id)
+        return await self.week_with_items(context, week.id)
+
+    async def delete_week(self, context: CourseContext, week_id: int) -> None:
+        week = await self.week(context, week_id)
+        lectures = await self.lectures.for_weeks([week.id], published_only=False)
+        await self.weeks.delete(week)
+        for lecture in lectures:
+            self._discard_file_after_commit(lecture.file_storage_name)
+        self.cache.course_changed(context.course.id)
+
+    # -- lectures ---------------------------------------------------------------------------
+
+    async def lecture(self, context: CourseContext, lecture_id: int) -> Lecture:
+        lecture = await self.lectures.get(context.course.id, lecture_id)
+        if lecture is None:
+            raise LectureNotFound
+        if not context.sees_drafts:
+            week = await self.weeks.get(context.course.id, lecture.week_id)
+            if not (lecture.is_published and week is not None and week.is_published):
+                raise LectureNotFound
+        return lecture
+
+    async def create_lecture(
+        self, context: CourseContext, week_id: int, body: LectureCreate
+    ) -> Lecture:
+        week = await self.week(context, week_id)
+        number = body.number or await self.lectures.next_number(week.id)
+        lecture = Lecture(
+            course_id=context.course.id,
+            week_id=week.id,
+            number=number,
+            title=body.title,
+            description=sanitize_html(body.description),
+            content_type=body.content_type,
+            url=body.url,
+            body=sanitize_html(body.body),
+            transcript=body.transcript,
+            duration_seconds=body.duration_seconds,
+            is_published=body.is_published,
+        )
+        await self.lectures.add(lecture)
+        self.cache.course_changed(context.course.id)
+        return lecture
+
+    async def update_lecture(
+        self, context: CourseContext, lecture_id: int, body: LectureUpdate
+    ) -> Lecture:
+        lecture = await self.lecture(context, lecture_id)
+        changes = body.model_dump(exclude_unset=True)
+        _reject_nulls(changes, (*REQUIRED_FIELDS, "week_id", "description", "body", "transcript"))
+        if "week_id" in changes:
+            await self.week(context, int(str(changes["week_id"])))  # 404 unless in this course
+        for field in ("body", "description"):
+            if field in changes:
+                changes[field] = sanitize_html(str(changes[field]))
+        await self.lectures.update(lecture, changes)
+        self.cache.course_changed(context.course.id)
+        return lecture
+
+    async def delete_lecture(self, context: CourseContext, lecture_id: int) -> None:
+        lecture = await self.lecture(context, lecture_id)
+        await self.lectures.delete(lecture)
+        self._discard_file_after_commit(lecture.file_storage_name)
+        self.cache.course_changed(context.course.id)
+
+    # -- lecture files ----------------------------------------------------------------------
+
+    async def lecture_file(self, context: CourseContext, lecture_id: int) -> tuple[Lecture, Path]:
+        lecture = await self.lecture(context, lecture_id)
+        if not lecture.file_storage_name:
+            raise LectureNotFound("This lecture has no file")
+        path = self.files.path(lecture.file_storage_name)
+        if not path.is_file():
+            raise LectureNotFound("The lecture's file is missing")
+        return lecture, path
+
+    async def upload_file(
+        self, context: CourseContext, lecture_id: int, upload: UploadFile
+    ) -> Lecture:
+        """Store and check the upload, then point the lecture at it; the replaced file is removed
+        only once this commits, the new one if it does not."""
+        lecture = await self.lecture(context, lecture_id)
+        stored = await self.files.save(upload, LECTURE_FILE_KINDS)
+        self.files.delete_on_rollback(self.lectures.session, stored.storage_name)
+        return await self._attach(context, lecture, stored)
+
+    async def _attach(
+        self, context: CourseContext, lecture: Lecture, upload: StoredFile
+    ) -> Lecture:
+        previous = lecture.file_storage_name
+        await self.lectures.update(
+            lecture,
+            {
+                "file_name": upload.name,
+                "file_size": upload.size,
+                "file_media_type": upload.media_type,
+                "file_storage_name": upload.storage_name,
+                "index_status": IndexStatus.PENDING,
+            },
+        )
+        self._discard_file_after_commit(previous)
+        self.cache.course_changed(context.course.id)
+        return lecture
+
+    def _discard_file_after_commit(self, storage_name: str | None) -> None:
+        if storage_name:
+            self.files.delete_after_commit(self.lectures.session, storage_name)

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Path, Response, UploadFile, status
+from fastapi.responses import FileResponse
+
+from studyhub.core.openapi import error_responses
+from studyhub.courses.access import EnrolledCourseDep, StaffCourseDep
+from studyhub.courses.dependencies import ContentServiceDep, CourseServiceDep
+from studyhub.courses.models import Lecture
+from studyhub.courses.schemas import (
+    LectureCreate,
+    LectureFile,
+    LectureOut,
+    LectureUpdate,
+    WeekCreate,
+    WeekList,
+    WeekOut,
+    WeekUpdate,
+)
+
+router = APIRouter(prefix="/courses/{course_id}", tags=["content"])
+WeekId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+LectureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+READ = error_responses(401, 403, 404)
+WRITE = error_responses(401, 403, 404, 409)
+
+
+def lecture_out(lecture: Lecture) -> LectureOut:
+    file = (
+        LectureFile(
+            name=lecture.file_name or "file",
+            size=lecture.file_size or 0,
+            media_type=lecture.file_media_type or "application/octet-stream",
+        )
+        if lecture.file_storage_name
+        else None
+    )
+    return LectureOut(
+        id=lecture.id,
+        course_id=lecture.course_id,
+        week_id=lecture.week_id,
+        number=lecture.number,
+        title=lecture.title,
+        description=lecture.description,
+        content_type=lecture.content_type,
+        url=lecture.url,
+        body=lecture.body,
+        transcript=lecture.transcript,
+        duration_seconds=lecture.duration_seconds,
+        is_published=lecture.is_published,
+        file=file,
+        index_status=lecture.index_status,
+    )
+
+
+@router.get(
+    "/weeks", name="weeks-list", summary="The course's weeks with their items", responses=READ
+)
+async def list_weeks(context: EnrolledCourseDep, service: CourseServiceDep) -> WeekList:
+    return WeekList(weeks=await service.weeks_of(context))
+
+
+@router.post(
+    "/weeks",
+    name="weeks-create",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a week",
+    responses=WRITE,
+)
+async def create_week(
+    body: WeekCreate, context: StaffCourseDep, service: ContentServiceDep, response: Response
+) -> WeekOut:
+    week = await service.create_week(context, body)
+    response.headers["Location"] = f"/api/v1/courses/{context.course.id}/weeks/{week.id}"
+    return week
+
+
+@router.get("/weeks/{week_id}", name="weeks-get", summary="One week with its items", responses=READ)
+async def get_week(
+    week_id: WeekId, context: EnrolledCourseDep, service: ContentServiceDep
+) -> WeekOut:
+    return await service.week_with_items(context, week_id)
+
+
+@router.patch("/weeks/{week_id}", name="weeks-update", summary="Change a week", responses=WRITE)
+async def update_week(
+    week_id: WeekId, body: WeekUpdate, context: StaffCourseDep, service: ContentServiceDep
+) -> WeekOut:
+    return await service.update_week(context, week_id, body)
+
+
+@router.delete(
+    "/weeks/{week_id}",
+    name="weeks-delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a week and its lectures",
+    responses=READ,
+)
+async def delete_week(week_id: WeekId, context: StaffCourseDep, service: ContentServiceDep) -> None:
+    await service.delete_week(context, week_id)
+
+
+@router.post(
+    "/weeks/{week_id}/lectures",
+    name="lectures-create",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a lecture to a week",
+    responses=WRITE,
+)
+async def create_lecture(
+    week_id: WeekId,
+    body: LectureCreate,
+    context: StaffCourseDep,
+    service: ContentServiceDep,
+    response: Response,
+) -> LectureOut:
+    lecture = await service.create_lecture(context, week_id, body)
+    response.headers["Location"] = f"/api/v1/courses/{context.course.id}/lectures/{lecture.id}"
+    return lecture_out(lecture)
+
+
+@router.get("/lectures/{lecture_id}", name="lectures-get", summary="A lecture", responses=READ)
+async def get_lecture(
+    lecture_id: LectureId, context: EnrolledCourseDep, service: ContentServiceDep
+) -> LectureOut:
+    return lecture_out(await service.lecture(context, lecture_id))
+
+
+@router.patch(
+    "/lectures/{lecture_id}", name="lectures-update", summary="Change a lecture", responses=WRITE
+)
+async def update_lecture(
+    lecture_id: LectureId,
+    body: LectureUpdate,
+    context: StaffCourseDep,
+    service: ContentServiceDep,
+) -> LectureOut:
+    return lecture_out(await service.update_lecture(context, lecture_id, body))
+
+
+@router.delete(
+    "/lectures/{lecture_id}",
+    name="lectures-delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a lecture",
+    responses=READ,
+)
+async def delete_lecture(
+    lecture_id: LectureId, context: StaffCourseDep, service: ContentServiceDep
+) -> None:
+    await service.delete_lecture(context, lecture_id)
+
+
+@router.put(
+    "/lectures/{lecture_id}/file",
+    name="lectures-file-upload",
+    summary="Attach or replace the lecture's file (pdf, txt, md, docx; at most 16 MiB)",
+    responses=error_responses(401, 403, 404, 413, 415),
+)
+async def upload_file(
+    lecture_id: LectureId,
+    file: Annotated[UploadFile, File(description="pdf, txt, md or docx")],
+    context: StaffCourseDep,
+    service: ContentServiceDep,
+) -> LectureOut:
+    return lecture_out(await service.upload_file(context, lecture_id, file))
+
+
+@router.get(
+    "/lectures/{lecture_id}/file",
+    name="lectures-file-download",
+    summary="Download the lecture's file (as an attachment)",
+    response_class=FileResponse,
+    responses={
+        **READ,
+        200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"},
+    },
+)
+async def download_file(
+    lecture_id: LectureId, context: EnrolledCourseDep, service: ContentServiceDep
+) -> FileResponse:
+    lecture, path = await service.lecture_file(context, lecture_id)
+    return FileResponse(
+        path,
+        media_type=lecture.file_media_type,
+        filename=lecture.file_name,
+        content_disposition_type="attachment",
+        headers={"Cache-Control": "private, no-store"},
+    )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from studyhub.core.db import SessionDep
+from studyhub.courses.cache import CourseCache
+from studyhub.courses.content import ContentService
+from studyhub.courses.repository import CourseRepository, LectureRepository, WeekRepository
+from studyhub.courses.service import CourseService
+from studyhub.enrollments.repository import EnrollmentRepository
+
+
+def get_course_service(request: Request, session: SessionDep) -> CourseService:
+    return CourseService(
+        CourseRepository(session),
+        WeekRepository(session),
+        LectureRepository(session),
+        EnrollmentRepository(session),
+        CourseCache(request.app.state.cache, session),
+    )
+
+
+def get_content_service(request: Request, session: SessionDep) -> ContentService:
+    return ContentService(
+        WeekRepository(session),
+        LectureRepository(session),
+        CourseCache(request.app.state.cache, session),
+        request.app.state.files,
+    )
+
+
+CourseServiceDep = Annotated[CourseService, Depends(get_course_service)]
+ContentServiceDep = Annotated[ContentService, Depends(get_content_service)]
