@@ -7,6 +7,7 @@ default), tables emptied after each test, Redis real when TEST_CACHE=redis.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -146,6 +147,8 @@ async def _isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     if "database" in request.fixturenames:
         await _empty_tables(request.getfixturevalue("database"))
+    if "settings" in request.fixturenames:
+        shutil.rmtree(request.getfixturevalue("settings").upload_dir, ignore_errors=True)
     if "app" in request.fixturenames:
         application: FastAPI = request.getfixturevalue("app")
         cache = application.state.cache

@@ -3,7 +3,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from studyhub.core.pagination import Pagination
 from studyhub.core.schemas import StrictModel
@@ -11,7 +18,10 @@ from studyhub.courses.models import ContentType, CourseStatus, EnrollmentType, I
 from studyhub.enrollments.models import CourseRole
 
 CourseCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9_-]{2,20}$")
+    str,
+    # Normalise first, so "cs-101" is accepted as "CS-101" rather than failing the pattern.
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[A-Z0-9_-]{2,20}$"),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]
