@@ -141,7 +141,7 @@ async def _empty_tables(database: Database) -> None:
 
 
 @pytest.fixture(autouse=True)
-async def _isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+async def _isolation(request: pytest.FixtureRequest, cache_prefix: str) -> AsyncIterator[None]:
     """Every test starts with empty tables and an empty cache."""
     yield
     if "database" in request.fixturenames:
@@ -149,10 +149,19 @@ async def _isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "app" in request.fixturenames:
         application: FastAPI = request.getfixturevalue("app")
         cache = application.state.cache
-        if hasattr(cache, "client"):
-            await _flush_prefix(cache.client, cache.prefix)
-        else:
+        if not hasattr(cache, "client"):
             await cache.close()
+        # In-process state: rate-limit counters (and their fallback) and the block-list snapshot.
+        await application.state.rate_limiter.reset_local()
+        application.state.ip_blocklist.forget()
+    if TEST_CACHE == "redis" and REDIS_AVAILABLE:
+        # Every app of the run shares the key prefix, apps from `make_app` included: rate-limit
+        # counters and lockouts must not leak from one test into the next.
+        client = aioredis.Redis.from_url(REDIS_TEST_URL)
+        try:
+            await _flush_prefix(client, cache_prefix)
+        finally:
+            await client.aclose()
 
 
 async def _flush_prefix(client: aioredis.Redis, prefix: str) -> None:

@@ -1,6 +1,7 @@
 """Imports every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
 
+from studyhub.admin.models import IpBlock
 from studyhub.auth.models import AuthSession, RefreshToken
 from studyhub.users.models import User
 
-__all__ = ["AuthSession", "RefreshToken", "User"]
+__all__ = ["AuthSession", "IpBlock", "RefreshToken", "User"]
