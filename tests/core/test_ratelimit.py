@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,16 +14,11 @@ from fastapi import FastAPI
 from studyhub.core.db import Database
 from tests.conftest import REDIS_TEST_URL
 from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.helpers import closed_port
 
 PING = "/api/v1/_test/ping"
 LOGIN = "/api/v1/auth/login"
 PEER = ("198.51.100.7", 40000)
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager
@@ -147,7 +141,7 @@ async def test_forwarded_for_from_a_trusted_proxy_names_the_client(
 async def test_limits_hold_in_process_when_redis_is_down(
     make_app: Callable[..., FastAPI], database: Database
 ) -> None:
-    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    dead = f"redis://127.0.0.1:{closed_port()}/0"
     settings = {"redis_url": dead, "rate_limit_per_minute": 3, "login_max_failures_per_account": 2}
     user = await make_user(database)
     async with _running(make_app, **settings) as (app, _), _client(app) as client:
