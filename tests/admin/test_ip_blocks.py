@@ -220,3 +220,12 @@ async def test_blocks_hold_when_redis_is_down(
     async with _running(make_app, redis_url=dead) as app:
         assert await _status_from(app, "192.0.2.10") == 403
         assert await _status_from(app, "198.51.100.10") == 401
+
+
+async def test_a_database_outage_does_not_turn_enforcement_into_500s(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    dead = f"postgresql://nobody@127.0.0.1:{closed_port()}/none"
+    async with _running(make_app, database_url=dead) as app:
+        # /auth/me without a token never reaches the database itself.
+        assert await _status_from(app, "192.0.2.10") == 401

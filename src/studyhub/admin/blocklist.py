@@ -19,6 +19,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from studyhub.admin.models import IpBlock
 from studyhub.admin.repository import IpBlockRepository
 from studyhub.core.cache import Cache, CacheUnavailable
@@ -31,6 +33,7 @@ VERSION_KEY = "admin:ip-blocks:version"
 LIST_TTL_SECONDS = 60
 # A worker re-reads the list at least this often even if no version change is seen.
 SNAPSHOT_MAX_AGE_SECONDS = 30.0
+RETRY_AFTER_FAILURE_SECONDS = 2.0
 
 Entry = tuple[Network, float | None]  # network, expiry (epoch seconds)
 
@@ -111,8 +114,16 @@ class IpBlockList:
         async with self._lock:  # one reload per worker, not one per waiting request
             if self._usable(self._snapshot, version, reachable):
                 return self._snapshot  # type: ignore[return-value]
-            entries = await self._load(version)
-            self._snapshot = _Snapshot(version, self.clock(), entries)
+            loaded_at = self.clock()
+            try:
+                entries = await self._load(version)
+            except (SQLAlchemyError, OSError) as exc:
+                # A database outage must not turn every API request into a 500: keep what we
+                # had (fail open for blocks not yet seen) and retry shortly.
+                logger.warning("ip block list not loaded: %s", type(exc).__name__)
+                entries = snapshot.entries if snapshot else ()
+                loaded_at -= SNAPSHOT_MAX_AGE_SECONDS - RETRY_AFTER_FAILURE_SECONDS
+            self._snapshot = _Snapshot(version, loaded_at, entries)
             return self._snapshot
 
     def _usable(self, snapshot: _Snapshot | None, version: bytes | None, reachable: bool) -> bool:
