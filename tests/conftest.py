@@ -97,6 +97,8 @@ def make_settings(
             "log_level": "WARNING",
             "password_hash_fast": True,
             "cors_origins": ["http://frontend.test"],
+            # Suites make hundreds of requests from one test IP; limits are tested with their own.
+            "rate_limit_per_minute": 100_000,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)
@@ -142,7 +144,7 @@ async def _empty_tables(database: Database) -> None:
 
 
 @pytest.fixture(autouse=True)
-async def _isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+async def _isolation(request: pytest.FixtureRequest, cache_prefix: str) -> AsyncIterator[None]:
     """Every test starts with empty tables and an empty cache."""
     yield
     if "database" in request.fixturenames:
@@ -152,10 +154,19 @@ async def _isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "app" in request.fixturenames:
         application: FastAPI = request.getfixturevalue("app")
         cache = application.state.cache
-        if hasattr(cache, "client"):
-            await _flush_prefix(cache.client, cache.prefix)
-        else:
+        if not hasattr(cache, "client"):
             await cache.close()
+        # In-process state: rate-limit counters (and their fallback) and the block-list snapshot.
+        await application.state.rate_limiter.reset_local()
+        application.state.ip_blocklist.forget()
+    if TEST_CACHE == "redis" and REDIS_AVAILABLE:
+        # Every app of the run shares the key prefix, apps from `make_app` included: rate-limit
+        # counters and lockouts must not leak from one test into the next.
+        client = aioredis.Redis.from_url(REDIS_TEST_URL)
+        try:
+            await _flush_prefix(client, cache_prefix)
+        finally:
+            await client.aclose()
 
 
 async def _flush_prefix(client: aioredis.Redis, prefix: str) -> None:

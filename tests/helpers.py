@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
@@ -28,3 +29,10 @@ async def auth_headers(
     client: httpx.AsyncClient, username: str, password: str = DEFAULT_PASSWORD
 ) -> dict[str, str]:
     return bearer((await login(client, username, password))["access_token"])
+
+
+def closed_port() -> int:
+    """A local TCP port nobody listens on (for a dead Redis or database)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -60,6 +60,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin-ip-blocks-list": ADMIN,
     "admin-ip-blocks-create": ADMIN,
     "admin-ip-blocks-delete": ADMIN,
+    "admin-ip-blocks-get": ADMIN,
     # Course-scoped rows: "teacher", "ta" and "student" hold those roles in the course under test.
     "courses-list": USERS,
     "courses-create": frozenset({"teacher", "admin"}),
@@ -79,7 +80,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "lectures-file-upload": STAFF,
 }
 # Operations whose object the matrix does not create: a 404 there is not an access failure.
-MAY_BE_MISSING = {"admin-ip-blocks-delete"}
+MAY_BE_MISSING = {"admin-ip-blocks-delete", "admin-ip-blocks-get"}
 # Served outside /api/v1 and open to anyone by design.
 OPEN_OUTSIDE_API = {"health-live", "health-ready", "metrics-scrape"}
 

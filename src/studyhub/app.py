@@ -12,8 +12,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from studyhub import __version__
+from studyhub.admin.blocklist import IpBlockList
+from studyhub.admin.router import router as admin_router
 from studyhub.auth.router import router as auth_router
-from studyhub.auth.throttle import NoLoginThrottle
 from studyhub.core.cache import build_cache
 from studyhub.core.config import Settings, get_settings
 from studyhub.core.db import Database, create_engine
@@ -22,6 +23,7 @@ from studyhub.core.logging import configure_logging
 from studyhub.core.middleware import BodyLimit, RequestContextMiddleware
 from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
+from studyhub.core.ratelimit import AbuseGuard, RateLimiter, RateLimitMiddleware
 from studyhub.core.security import TokenCodec
 from studyhub.core.storage import FileStore
 from studyhub.courses.content_router import router as content_router
@@ -42,6 +44,7 @@ TAGS = [
     {"name": "courses", "description": "The catalog and each course's lifecycle and outline."},
     {"name": "content", "description": "Weeks and lectures, with their files."},
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
+    {"name": "admin", "description": "Administration: the IP block list."},
     {"name": "health", "description": "Liveness, readiness and metrics for operators."},
 ]
 
@@ -57,10 +60,23 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             timeout_seconds=settings.cache_timeout_seconds,
         )
         app.state.passwords = PasswordHasher(fast=settings.password_hash_fast)
-        app.state.login_throttle = NoLoginThrottle()
+        app.state.rate_limiter = limiter = RateLimiter(
+            settings.redis_url,
+            prefix=settings.cache_prefix,
+            timeout_seconds=settings.cache_timeout_seconds,
+        )
+        app.state.abuse_guard = app.state.login_throttle = AbuseGuard(
+            limiter,
+            per_minute=settings.rate_limit_per_minute,
+            failures_per_account=settings.login_max_failures_per_account,
+            failures_per_ip=settings.login_max_failures_per_ip,
+            lockout_seconds=settings.login_lockout_seconds,
+        )
+        app.state.ip_blocklist = IpBlockList(app.state.database, app.state.cache)
         try:
             yield
         finally:
+            await limiter.close()
             app.state.passwords.close()
             await app.state.cache.close()
             await app.state.database.dispose()
@@ -96,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Inside CORS, so a 429 is readable by the browser; preflights are answered before it.
+    app.add_middleware(RateLimitMiddleware, prefix=API_PREFIX + "/")
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -133,5 +151,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(courses_router)
     api.include_router(content_router)
+    api.include_router(admin_router)
     app.include_router(api)
     return app

@@ -1,8 +1,18 @@
 """Imports every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
 
+from studyhub.admin.models import IpBlock
 from studyhub.auth.models import AuthSession, RefreshToken
 from studyhub.courses.models import Course, Lecture, Week
 from studyhub.enrollments.models import Enrollment
 from studyhub.users.models import User
 
-__all__ = ["AuthSession", "Course", "Enrollment", "Lecture", "RefreshToken", "User", "Week"]
+__all__ = [
+    "AuthSession",
+    "Course",
+    "Enrollment",
+    "IpBlock",
+    "Lecture",
+    "RefreshToken",
+    "User",
+    "Week",
+]

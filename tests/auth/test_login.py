@@ -60,7 +60,9 @@ def _comparable(response: httpx.Response) -> tuple[int, dict[str, object], dict[
     body = response.json()
     body.pop("request_id")
     headers = {
-        k: v for k, v in response.headers.items() if k not in {"x-request-id", "content-length"}
+        k: v
+        for k, v in response.headers.items()
+        if k not in {"x-request-id", "content-length", "x-ratelimit-remaining"}
     }
     return response.status_code, body, headers
 

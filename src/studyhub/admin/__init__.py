@@ -1,0 +1,1 @@
+"""Administration: the IP block list (API.md §10)."""

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from studyhub.admin.repository import IpBlockRepository
+from studyhub.admin.service import IpBlockService
+from studyhub.core.db import SessionDep
+
+
+def get_ip_block_service(request: Request, session: SessionDep) -> IpBlockService:
+    return IpBlockService(IpBlockRepository(session), request.app.state.cache)
+
+
+IpBlockServiceDep = Annotated[IpBlockService, Depends(get_ip_block_service)]

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from studyhub.core.errors import NotFound
+
+
+class IpBlockNotFound(NotFound):
+    message = "IP block not found"

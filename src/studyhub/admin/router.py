@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from studyhub.admin.dependencies import IpBlockServiceDep
+from studyhub.admin.schemas import IpBlockCreate, IpBlockOut, IpBlocksPage
+from studyhub.admin.service import IpBlockView
+from studyhub.auth.dependencies import AdminUser, ClientDep
+from studyhub.core.openapi import error_responses
+from studyhub.core.pagination import PageDep, set_link_header
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+def _out(view: IpBlockView) -> IpBlockOut:
+    block = view.block
+    return IpBlockOut(
+        id=block.id,
+        network=block.network,
+        reason=block.reason,
+        created_at=block.created_at,
+        expires_at=block.expires_at,
+        created_by=block.created_by,
+        active=view.active,
+    )
+
+
+@router.get(
+    "/ip-blocks",
+    name="admin-ip-blocks-list",
+    summary="Blocked addresses and networks, newest first",
+    responses=error_responses(401, 403),
+)
+async def list_ip_blocks(
+    _admin: AdminUser,
+    service: IpBlockServiceDep,
+    params: PageDep,
+    request: Request,
+    response: Response,
+) -> IpBlocksPage:
+    views, total = await service.list(params)
+    set_link_header(request, response, params, total)
+    return IpBlocksPage(ip_blocks=[_out(v) for v in views], pagination=params.meta(total))
+
+
+@router.post(
+    "/ip-blocks",
+    name="admin-ip-blocks-create",
+    status_code=status.HTTP_201_CREATED,
+    summary="Block an address or CIDR network from the whole API (403 IP_BLOCKED)",
+    responses=error_responses(401, 403),
+)
+async def create_ip_block(
+    body: IpBlockCreate,
+    admin: AdminUser,
+    client: ClientDep,
+    service: IpBlockServiceDep,
+    response: Response,
+) -> IpBlockOut:
+    view = await service.create(
+        network=body.network,
+        reason=body.reason,
+        expires_at=body.expires_at,
+        created_by=admin.user_id,
+        caller_ip=client.ip,
+    )
+    response.headers["Location"] = f"/api/v1/admin/ip-blocks/{view.block.id}"
+    return _out(view)
+
+
+@router.delete(
+    "/ip-blocks/{block_id}",
+    name="admin-ip-blocks-delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Lift a block",
+    responses=error_responses(401, 403, 404),
+)
+async def delete_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServiceDep) -> None:
+    await service.delete(block_id)
+
+
+@router.get(
+    "/ip-blocks/{block_id}",
+    name="admin-ip-blocks-get",
+    summary="One block",
+    responses=error_responses(401, 403, 404),
+)
+async def get_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServiceDep) -> IpBlockOut:
+    return _out(await service.get(block_id))
