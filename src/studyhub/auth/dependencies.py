@@ -113,7 +113,7 @@ def get_auth_service(request: Request, session: SessionDep) -> AuthService:
         sessions=SessionRepository(session),
         passwords=state.passwords,
         codec=state.token_codec,
-        state=AuthStateStore(state.cache),
+        state=AuthStateStore(state.cache, session),
         throttle=state.login_throttle,
         settings=state.settings,
     )

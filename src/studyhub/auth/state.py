@@ -14,7 +14,10 @@ import math
 import time
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from studyhub.core.cache import Cache, CacheUnavailable
+from studyhub.core.db import after_commit
 from studyhub.core.errors import ServiceUnavailable
 from studyhub.users.models import UserRole
 from studyhub.users.repository import UserRepository
@@ -59,8 +62,9 @@ class TokenCheck:
 
 
 class AuthStateStore:
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, session: AsyncSession | None = None) -> None:
         self.cache = cache
+        self.session = session
 
     async def check(
         self, users: UserRepository, *, user_id: int, jti: str, session_id: int
@@ -96,10 +100,18 @@ class AuthStateStore:
         return state
 
     async def forget_user(self, user_id: int) -> None:
-        try:
-            await self.cache.delete(_user_key(user_id))
-        except CacheUnavailable:
-            logger.warning("could not invalidate cached auth state of user %s", user_id)
+        """Drop the cached state now and again after the commit: a request running in between
+        could otherwise cache the pre-commit state for USER_STATE_TTL_SECONDS."""
+
+        async def forget() -> None:
+            try:
+                await self.cache.delete(_user_key(user_id))
+            except CacheUnavailable:
+                logger.warning("could not invalidate cached auth state of user %s", user_id)
+
+        await forget()
+        if self.session is not None:
+            after_commit(self.session, forget)
 
     async def deny(
         self, *, jti: str | None = None, session_ids: list[int] | None = None, until: float
