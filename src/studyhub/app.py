@@ -24,6 +24,7 @@ from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
 from studyhub.core.security import TokenCodec
 from studyhub.health.router import router as health_router
+from studyhub.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 
@@ -37,6 +38,7 @@ Use **Authorize** with a username and password to try authenticated operations.
 
 TAGS = [
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
+    {"name": "users", "description": "User administration (admins only)."},
     {"name": "health", "description": "Liveness, readiness and metrics for operators."},
 ]
 
@@ -125,5 +127,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
+    api.include_router(users_router)
     app.include_router(api)
     return app
