@@ -97,7 +97,8 @@ class UserBatchRequest(StrictModel):
         max_length=MAX_BATCH_USERS,
         description=(
             "Up to 500 `UserCreate` objects. Each row is validated on its own: an invalid row is "
-            "an error in `results`, not a 400 for the whole request."
+            "an error in `results`, not a 400 for the whole request (a row that is not a JSON "
+            "object at all is)."
         ),
     )
 
