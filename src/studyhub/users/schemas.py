@@ -56,6 +56,21 @@ def user_etag(user: User) -> str:
 
 
 class UserCreate(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "ada",
+                    "email": "ada@example.com",
+                    "password": "correct horse battery",
+                    "role": "teacher",
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                }
+            ]
+        }
+    )
+
     username: Username
     email: EmailStr
     password: Password
@@ -67,6 +82,8 @@ class UserCreate(StrictModel):
 
 class UserUpdate(StrictModel):
     """Only the fields sent change. `username` is immutable (it is how people log in)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "ta", "is_active": True}]})
 
     email: EmailStr | None = None
     role: UserRole | None = None
