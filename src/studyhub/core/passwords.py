@@ -31,6 +31,9 @@ class PasswordHasher:
     def __init__(self, *, fast: bool = False, max_concurrency: int | None = None) -> None:
         self._context = _context(fast)
         workers = max_concurrency or max(1, os.cpu_count() or 1)
+        # How many hashes run at once; batch callers bound their in-flight work by it so one big
+        # batch cannot queue hundreds of jobs ahead of other requests' logins.
+        self.max_concurrency = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
 
     @cached_property

@@ -1,15 +1,43 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from studyhub.core.db import guarded_write
 from studyhub.core.errors import AppError
 from studyhub.users.exceptions import EmailTaken, UsernameTaken
-from studyhub.users.models import User
+from studyhub.users.models import User, UserRole
+
+# Ids outside the column's range cannot exist; asking PostgreSQL for one (int4) is an error.
+MAX_ID = 2**31 - 1
+
+SORT_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "username": User.username,
+    "email": User.email,
+    "created_at": User.created_at,
+    "last_login_at": User.last_login_at,
+    "role": User.role,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    role: UserRole | None = None
+    is_active: bool | None = None
+    search: str | None = None
+    sort: str = "username"  # a key of SORT_COLUMNS, "-" prefixed for descending
+
+
+def _like_pattern(text: str) -> str:
+    """A `%substring%` pattern in which the user's own `%`, `_` and `\\` match literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class UserRepository:
@@ -17,7 +45,80 @@ class UserRepository:
         self.session = session
 
     async def get(self, user_id: int) -> User | None:
+        if not 1 <= user_id <= MAX_ID:
+            return None
         return await self.session.get(User, user_id)
+
+    async def get_for_update(self, user_id: int) -> User | None:
+        """Load a user fresh from the database and lock the row until the transaction ends.
+
+        `FOR UPDATE` on PostgreSQL (SQLAlchemy leaves it out on SQLite, whose write transactions
+        already hold the database lock). `populate_existing` makes a copy already in the identity
+        map be overwritten by the row as stored now.
+        """
+        if not 1 <= user_id <= MAX_ID:
+            return None
+        result = await self.session.execute(
+            select(User)
+            .where(User.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.scalar_one_or_none()
+
+    async def search(self, query: UserQuery, *, offset: int, limit: int) -> tuple[list[User], int]:
+        """One page of users and the total matching count: two queries whatever the page size."""
+        conditions = self._conditions(query)
+        total = await self.session.scalar(select(func.count()).select_from(User).where(*conditions))
+        descending = query.sort.startswith("-")
+        column = SORT_COLUMNS[query.sort.removeprefix("-")]
+        order = column.desc() if descending else column.asc()
+        # NULLS LAST on both backends (they disagree by default); the id breaks ties so pages
+        # neither repeat nor skip rows.
+        tie = User.id.desc() if descending else User.id.asc()
+        result = await self.session.execute(
+            select(User)
+            .where(*conditions)
+            .order_by(order.nulls_last(), tie)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(result.scalars()), int(total or 0)
+
+    @staticmethod
+    def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if query.role is not None:
+            conditions.append(User.role == query.role)
+        if query.is_active is not None:
+            conditions.append(User.is_active == query.is_active)
+        if query.search:
+            pattern = _like_pattern(query.search.strip())
+            full_name = User.first_name + " " + User.last_name
+            conditions.append(
+                or_(
+                    *(
+                        column.ilike(pattern, escape="\\")
+                        for column in (User.username, User.email, User.first_name, User.last_name)
+                    ),
+                    full_name.ilike(pattern, escape="\\"),
+                )
+            )
+        return conditions
+
+    async def taken(
+        self, usernames: Collection[str], emails: Collection[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these (lower-case) usernames and emails exist already: one query."""
+        if not usernames and not emails:
+            return set(), set()
+        result = await self.session.execute(
+            select(User.username, User.email).where(
+                or_(User.username.in_(list(usernames)), User.email.in_(list(emails)))
+            )
+        )
+        rows = result.all()
+        return {r.username for r in rows} & set(usernames), {r.email for r in rows} & set(emails)
 
     async def get_by_login(self, login: str) -> User | None:
         """Find a user by username or email (both stored lower-case)."""

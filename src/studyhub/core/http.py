@@ -1,0 +1,128 @@
+"""Conditional requests (RFC 9110 §13): strong ETags, `If-None-Match` → 304, `If-Match` → 412.
+
+Any domain can use these for its single-resource reads and updates:
+
+- reads: `conditional_read(model, response, if_none_match)` sets the `ETag` and returns either the
+  model or an empty 304 response;
+- updates: compute `compute_etag(<the representation of the row as currently stored>)` **inside the
+  write transaction, after locking the row** (the repository loads it `FOR UPDATE` on PostgreSQL;
+  SQLite write transactions already hold the database lock from `BEGIN IMMEDIATE`), then call
+  `check_if_match(if_match, etag)`. Comparing against a copy read before the lock would let two
+  concurrent updates with the same `If-Match` both succeed: the lost update this exists to stop.
+
+The ETag is derived from the response representation itself, so it changes exactly when what a
+client sees changes, and a GET and the response to a PATCH agree on it without extra bookkeeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated, TypeVar
+
+from fastapi import Header, Response
+from pydantic import BaseModel
+
+from studyhub.core.errors import PreconditionFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+# Revalidate on every use (`no-cache`), so a stored copy is never shown without the server
+# checking access again; `private` keeps authenticated data out of shared caches.
+CONDITIONAL_CACHE_CONTROL = "private, no-cache"
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=2048,
+        description="ETag(s) from an earlier read; if one still matches the answer is 304",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=2048,
+        description="ETag of the version being changed; a stale one is 412 PRECONDITION_FAILED",
+    ),
+]
+
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
+
+
+def compute_etag(model: BaseModel) -> str:
+    """A strong ETag for a representation: a digest of its JSON (128 bits, quoted)."""
+    digest = hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _parse(header: str) -> list[tuple[bool, str]] | None:
+    """`(weak, opaque)` pairs of an `If-Match`/`If-None-Match` value; None stands for `*`.
+
+    A malformed list yields whatever parsed before the error: an unparseable precondition never
+    matches, which is the safe side for `If-Match` (412) and for `If-None-Match` (a full 200).
+    """
+    value = header.strip()
+    if value == "*":
+        return None
+    tags: list[tuple[bool, str]] = []
+    position = 0
+    while position < len(value):
+        match = _ENTITY_TAG.match(value, position)
+        if match is None:
+            break
+        tags.append((match.group(1) is not None, match.group(2)))
+        position = match.end()
+    return tags
+
+
+def _opaque(etag: str) -> str:
+    return etag.removeprefix("W/").strip('"')
+
+
+def if_none_match_hits(if_none_match: str | None, etag: str) -> bool:
+    """True when the client's copy is current (weak comparison, as RFC 9110 requires here)."""
+    if if_none_match is None:
+        return False
+    tags = _parse(if_none_match)
+    return tags is None or any(opaque == _opaque(etag) for _weak, opaque in tags)
+
+
+def check_if_match(if_match: str | None, current_etag: str) -> None:
+    """Raise `PreconditionFailed` unless `If-Match` names the current version (strong comparison).
+
+    A missing header is allowed (the update is unconditional); `*` matches any existing resource.
+    """
+    if if_match is None:
+        return
+    tags = _parse(if_match)
+    if tags is None:
+        return
+    if not any(not weak and opaque == _opaque(current_etag) for weak, opaque in tags):
+        raise PreconditionFailed(
+            "The resource was changed since you read it; fetch it again and retry",
+            headers={"ETag": current_etag},
+        )
+
+
+def set_etag(response: Response, etag: str) -> None:
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CONDITIONAL_CACHE_CONTROL
+
+
+def conditional_read(model: M, response: Response, if_none_match: str | None) -> M | Response:
+    """The model with its `ETag`, or an empty 304 when `If-None-Match` already names it."""
+    etag = compute_etag(model)
+    if if_none_match_hits(if_none_match, etag):
+        return Response(
+            status_code=304,
+            headers={"ETag": etag, "Cache-Control": CONDITIONAL_CACHE_CONTROL},
+        )
+    set_etag(response, etag)
+    return model
+
+
+NOT_MODIFIED_RESPONSE: dict[int | str, dict[str, str]] = {
+    304: {"description": "Not Modified: the `If-None-Match` ETag is still current"}
+}
