@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import UploadFile
 
 from studyhub.core.errors import ValidationFailed
+from studyhub.core.http import check_if_match, compute_etag
 from studyhub.core.sanitize import sanitize_html
 from studyhub.core.storage import FileKind, FileStore, StoredFile
 from studyhub.courses.access import CourseContext
@@ -26,6 +27,7 @@ from studyhub.courses.schemas import (
     WeekUpdate,
 )
 from studyhub.courses.service import week_out
+from studyhub.courses.views import lecture_out
 
 LECTURE_FILE_KINDS = {FileKind.PDF, FileKind.TEXT, FileKind.MARKDOWN, FileKind.DOCX}
 REQUIRED_FIELDS = ("title", "number", "content_type", "is_published")
@@ -52,8 +54,8 @@ class ContentService:
 
     # -- weeks ------------------------------------------------------------------------------
 
-    async def week(self, context: CourseContext, week_id: int) -> Week:
-        week = await self.weeks.get(context.course.id, week_id)
+    async def week(self, context: CourseContext, week_id: int, *, lock: bool = False) -> Week:
+        week = await self.weeks.get(context.course.id, week_id, lock=lock)
         if week is None or not (week.is_published or context.sees_drafts):
             raise WeekNotFound
         return week
@@ -81,8 +83,11 @@ class ContentService:
         self.cache.course_changed(course_id)
         return week_out(week, [])
 
-    async def update_week(self, context: CourseContext, week_id: int, body: WeekUpdate) -> WeekOut:
-        week = await self.week(context, week_id)
+    async def update_week(
+        self, context: CourseContext, week_id: int, body: WeekUpdate, if_match: str | None
+    ) -> WeekOut:
+        week = await self.week(context, week_id, lock=True)
+        check_if_match(if_match, compute_etag(await self.week_with_items(context, week_id)))
         changes = body.model_dump(exclude_unset=True)
         _reject_nulls(changes, ("number", "title", "is_published", "description"))
         if "description" in changes:
@@ -101,8 +106,10 @@ class ContentService:
 
     # -- lectures ---------------------------------------------------------------------------
 
-    async def lecture(self, context: CourseContext, lecture_id: int) -> Lecture:
-        lecture = await self.lectures.get(context.course.id, lecture_id)
+    async def lecture(
+        self, context: CourseContext, lecture_id: int, *, lock: bool = False
+    ) -> Lecture:
+        lecture = await self.lectures.get(context.course.id, lecture_id, lock=lock)
         if lecture is None:
             raise LectureNotFound
         if not context.sees_drafts:
@@ -134,9 +141,10 @@ class ContentService:
         return lecture
 
     async def update_lecture(
-        self, context: CourseContext, lecture_id: int, body: LectureUpdate
+        self, context: CourseContext, lecture_id: int, body: LectureUpdate, if_match: str | None
     ) -> Lecture:
-        lecture = await self.lecture(context, lecture_id)
+        lecture = await self.lecture(context, lecture_id, lock=True)
+        check_if_match(if_match, compute_etag(lecture_out(lecture)))
         changes = body.model_dump(exclude_unset=True)
         _reject_nulls(changes, (*REQUIRED_FIELDS, "week_id", "description", "body", "transcript"))
         if "week_id" in changes:

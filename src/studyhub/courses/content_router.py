@@ -5,13 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
+from studyhub.core.http import (
+    NOT_MODIFIED_RESPONSE,
+    IfMatch,
+    IfNoneMatch,
+    compute_etag,
+    conditional_read,
+    set_etag,
+)
 from studyhub.core.openapi import error_responses
 from studyhub.courses.access import EnrolledCourseDep, StaffCourseDep
 from studyhub.courses.dependencies import ContentServiceDep, CourseServiceDep
-from studyhub.courses.models import Lecture
 from studyhub.courses.schemas import (
     LectureCreate,
-    LectureFile,
     LectureOut,
     LectureUpdate,
     WeekCreate,
@@ -19,40 +25,15 @@ from studyhub.courses.schemas import (
     WeekOut,
     WeekUpdate,
 )
+from studyhub.courses.views import lecture_out
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["content"])
 WeekId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LectureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 READ = error_responses(401, 403, 404)
 WRITE = error_responses(401, 403, 404, 409)
-
-
-def lecture_out(lecture: Lecture) -> LectureOut:
-    file = (
-        LectureFile(
-            name=lecture.file_name or "file",
-            size=lecture.file_size or 0,
-            media_type=lecture.file_media_type or "application/octet-stream",
-        )
-        if lecture.file_storage_name
-        else None
-    )
-    return LectureOut(
-        id=lecture.id,
-        course_id=lecture.course_id,
-        week_id=lecture.week_id,
-        number=lecture.number,
-        title=lecture.title,
-        description=lecture.description,
-        content_type=lecture.content_type,
-        url=lecture.url,
-        body=lecture.body,
-        transcript=lecture.transcript,
-        duration_seconds=lecture.duration_seconds,
-        is_published=lecture.is_published,
-        file=file,
-        index_status=lecture.index_status,
-    )
+CONDITIONAL_READ = {**READ, **NOT_MODIFIED_RESPONSE}
+CONDITIONAL_WRITE = {**WRITE, **error_responses(412)}
 
 
 @router.get(
@@ -77,18 +58,41 @@ async def create_week(
     return week
 
 
-@router.get("/weeks/{week_id}", name="weeks-get", summary="One week with its items", responses=READ)
+@router.get(
+    "/weeks/{week_id}",
+    name="weeks-get",
+    response_model=WeekOut,
+    summary="One week with its items (ETag; If-None-Match gives 304)",
+    responses=CONDITIONAL_READ,
+)
 async def get_week(
-    week_id: WeekId, context: EnrolledCourseDep, service: ContentServiceDep
-) -> WeekOut:
-    return await service.week_with_items(context, week_id)
+    week_id: WeekId,
+    context: EnrolledCourseDep,
+    service: ContentServiceDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> WeekOut | Response:
+    week = await service.week_with_items(context, week_id)
+    return conditional_read(week, response, if_none_match)
 
 
-@router.patch("/weeks/{week_id}", name="weeks-update", summary="Change a week", responses=WRITE)
+@router.patch(
+    "/weeks/{week_id}",
+    name="weeks-update",
+    summary="Change a week (If-Match honoured)",
+    responses=CONDITIONAL_WRITE,
+)
 async def update_week(
-    week_id: WeekId, body: WeekUpdate, context: StaffCourseDep, service: ContentServiceDep
+    week_id: WeekId,
+    body: WeekUpdate,
+    context: StaffCourseDep,
+    service: ContentServiceDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> WeekOut:
-    return await service.update_week(context, week_id, body)
+    week = await service.update_week(context, week_id, body, if_match)
+    set_etag(response, compute_etag(week))
+    return week
 
 
 @router.delete(
@@ -121,23 +125,41 @@ async def create_lecture(
     return lecture_out(lecture)
 
 
-@router.get("/lectures/{lecture_id}", name="lectures-get", summary="A lecture", responses=READ)
+@router.get(
+    "/lectures/{lecture_id}",
+    name="lectures-get",
+    response_model=LectureOut,
+    summary="A lecture (ETag; If-None-Match gives 304)",
+    responses=CONDITIONAL_READ,
+)
 async def get_lecture(
-    lecture_id: LectureId, context: EnrolledCourseDep, service: ContentServiceDep
-) -> LectureOut:
-    return lecture_out(await service.lecture(context, lecture_id))
+    lecture_id: LectureId,
+    context: EnrolledCourseDep,
+    service: ContentServiceDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> LectureOut | Response:
+    lecture = lecture_out(await service.lecture(context, lecture_id))
+    return conditional_read(lecture, response, if_none_match)
 
 
 @router.patch(
-    "/lectures/{lecture_id}", name="lectures-update", summary="Change a lecture", responses=WRITE
+    "/lectures/{lecture_id}",
+    name="lectures-update",
+    summary="Change a lecture (If-Match honoured)",
+    responses=CONDITIONAL_WRITE,
 )
 async def update_lecture(
     lecture_id: LectureId,
     body: LectureUpdate,
     context: StaffCourseDep,
     service: ContentServiceDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> LectureOut:
-    return lecture_out(await service.update_lecture(context, lecture_id, body))
+    lecture = lecture_out(await service.update_lecture(context, lecture_id, body, if_match))
+    set_etag(response, compute_etag(lecture))
+    return lecture
 
 
 @router.delete(

@@ -83,6 +83,17 @@ class CourseRepository:
         course, role, status = row
         return course, (Membership(role, status) if role is not None else None)
 
+    async def lock(self, course: Course) -> Course:
+        """Re-read the row under a write lock (PostgreSQL `FOR UPDATE`; SQLite write transactions
+        hold the database lock already), so an If-Match comparison sees the stored version."""
+        await self.session.execute(
+            select(Course)
+            .where(Course.id == course.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return course
+
     async def instructor_name(self, course: Course) -> str | None:
         if course.instructor_id is None:
             return None
@@ -158,12 +169,11 @@ class WeekRepository:
             stmt = stmt.where(Week.is_published.is_(True))
         return list((await self.session.execute(stmt)).scalars())
 
-    async def get(self, course_id: int, week_id: int) -> Week | None:
-        return (
-            await self.session.execute(
-                select(Week).where(Week.id == week_id, Week.course_id == course_id)
-            )
-        ).scalar_one_or_none()
+    async def get(self, course_id: int, week_id: int, *, lock: bool = False) -> Week | None:
+        stmt = select(Week).where(Week.id == week_id, Week.course_id == course_id)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def add(self, week: Week) -> Week:
         await guarded_write(self.session, lambda: self.session.add(week), _week_taken)
@@ -197,12 +207,11 @@ class LectureRepository:
             stmt = stmt.where(Lecture.is_published.is_(True))
         return list((await self.session.execute(stmt)).scalars())
 
-    async def get(self, course_id: int, lecture_id: int) -> Lecture | None:
-        return (
-            await self.session.execute(
-                select(Lecture).where(Lecture.id == lecture_id, Lecture.course_id == course_id)
-            )
-        ).scalar_one_or_none()
+    async def get(self, course_id: int, lecture_id: int, *, lock: bool = False) -> Lecture | None:
+        stmt = select(Lecture).where(Lecture.id == lecture_id, Lecture.course_id == course_id)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def next_number(self, week_id: int) -> int:
         current = await self.session.scalar(

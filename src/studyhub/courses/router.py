@@ -5,6 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from studyhub.auth.dependencies import CurrentUser, require_roles
+from studyhub.core.http import (
+    NOT_MODIFIED_RESPONSE,
+    IfMatch,
+    IfNoneMatch,
+    compute_etag,
+    conditional_read,
+    set_etag,
+)
 from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
 from studyhub.courses.access import CourseDep, TeacherCourseDep
@@ -61,25 +69,37 @@ async def create_course(
 
 
 @router.get(
-    "/{course_id}", name="courses-get", summary="A course and its outline", responses=READ_ERRORS
+    "/{course_id}",
+    name="courses-get",
+    response_model=CourseDetail,
+    summary="A course and its outline (ETag; If-None-Match gives 304)",
+    responses={**READ_ERRORS, **NOT_MODIFIED_RESPONSE},
 )
 async def get_course(
-    context: CourseDep, service: CourseServiceDep, response: Response
-) -> CourseDetail:
-    response.headers["Cache-Control"] = "private, no-cache"
-    return await service.detail(context)
+    context: CourseDep,
+    service: CourseServiceDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> CourseDetail | Response:
+    return conditional_read(await service.detail(context), response, if_none_match)
 
 
 @router.patch(
     "/{course_id}",
     name="courses-update",
-    summary="Change a course (its teachers and admins)",
+    summary="Change a course (its teachers and admins; If-Match honoured)",
     responses=error_responses(401, 403, 404, 409, 412),
 )
 async def update_course(
-    body: CourseUpdate, context: TeacherCourseDep, service: CourseServiceDep
+    body: CourseUpdate,
+    context: TeacherCourseDep,
+    service: CourseServiceDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> CourseDetail:
-    return await service.update(context, body)
+    course = await service.update(context, body, if_match)
+    set_etag(response, compute_etag(course))
+    return course
 
 
 @router.delete(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from studyhub.auth.service import Principal
 from studyhub.core.errors import ValidationFailed
+from studyhub.core.http import check_if_match, compute_etag
 from studyhub.core.pagination import PageParams
 from studyhub.core.sanitize import sanitize_html
 from studyhub.courses.access import CourseContext
@@ -172,8 +173,11 @@ class CourseService:
     async def weeks_of(self, context: CourseContext) -> list[WeekOut]:
         return (await self.detail(context)).weeks
 
-    async def update(self, context: CourseContext, body: CourseUpdate) -> CourseDetail:
-        course = context.course
+    async def update(
+        self, context: CourseContext, body: CourseUpdate, if_match: str | None
+    ) -> CourseDetail:
+        course = await self.courses.lock(context.course)
+        check_if_match(if_match, compute_etag(await self.detail(context)))
         changes = body.model_dump(exclude_unset=True)
         if "description" in changes and changes["description"] is not None:
             changes["description"] = sanitize_html(changes["description"])
