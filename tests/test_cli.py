@@ -80,6 +80,7 @@ def test_init_db_then_seed_is_idempotent(cli_env: str, tmp_cwd: Path) -> None:
     assert "Demo logins" in first.output
     users = asyncio.run(_users(cli_env))
     assert {u.role for u in users} == set(UserRole)
+    assert "SE101" in first.output
 
     again = runner.invoke(app, ["seed"])
     assert again.exit_code == 0

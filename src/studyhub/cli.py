@@ -108,13 +108,13 @@ def seed(
     Passwords come from SEED_PASSWORD when set, else are generated.
     Example: studyhub seed
     """
-    from studyhub.seed import print_logins, seed_demo
+    from studyhub.seed import print_report, seed_demo
 
-    created = asyncio.run(seed_demo(get_settings(), if_empty=if_empty))
-    if created is None:
+    report = asyncio.run(seed_demo(get_settings(), if_empty=if_empty))
+    if report is None:
         console.print("Database already has data; seed skipped.")
         return
-    print_logins(console, created)
+    print_report(console, report)
 
 
 @app.command()

@@ -20,6 +20,8 @@ from studyhub.core.config import Environment, Settings
 from studyhub.core.db import Database, create_engine
 from studyhub.core.errors import AppError
 from studyhub.core.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher
+from studyhub.core.storage import FileStore
+from studyhub.demo_courses import seed_courses
 from studyhub.users.models import UserRole
 from studyhub.users.repository import UserRepository
 from studyhub.users.service import NewUser, UserService
@@ -81,8 +83,15 @@ async def create_admin_user(settings: Settings, username: str, email: str, passw
         raise ValueError(exc.message) from exc
 
 
-async def seed_demo(settings: Settings, *, if_empty: bool = False) -> list[DemoLogin] | None:
-    """Create the demo users that are missing. Returns the new logins, or None when skipped."""
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    logins: list[DemoLogin]
+    courses: list[str]
+
+
+async def seed_demo(settings: Settings, *, if_empty: bool = False) -> SeedReport | None:
+    """Create the demo users and courses that are missing, in one transaction. Returns what was
+    created, or None when skipped."""
     shared_password = os.environ.get("SEED_PASSWORD")
     created: list[DemoLogin] = []
     async with _user_service(settings) as service:
@@ -103,9 +112,11 @@ async def seed_demo(settings: Settings, *, if_empty: bool = False) -> list[DemoL
                 )
             )
             created.append(DemoLogin(username, role, password))
+        files = FileStore(settings.upload_dir / "files", settings.max_upload_bytes)
+        courses = await seed_courses(service.users.session, files)
     if created and settings.environment is Environment.DEVELOPMENT and not shared_password:
         _remember_logins(created)
-    return created
+    return SeedReport(created, courses)
 
 
 def _remember_logins(created: list[DemoLogin]) -> None:
@@ -117,9 +128,13 @@ def _remember_logins(created: list[DemoLogin]) -> None:
             handle.write(f"{login.username}\t{login.role.value}\t{login.password}\n")
 
 
-def print_logins(console: Console, created: list[DemoLogin]) -> None:
+def print_report(console: Console, report: SeedReport) -> None:
+    if report.courses:
+        console.print(f"Demo courses created: {', '.join(report.courses)}")
+    created = report.logins
     if not created:
-        console.print("Demo data already present; nothing to add.")
+        if not report.courses:
+            console.print("Demo data already present; nothing to add.")
         return
     table = Table(title="Demo logins (shown once)")
     for column in ("username", "role", "password"):
