@@ -33,8 +33,10 @@ run: install
 	@echo ""
 	$(BIN)/studyhub serve --host $(HOST) --port $(PORT)
 
-## make test: everything CI checks
-test: lint typecheck migrations test-sqlite test-postgres
+## make test: everything CI checks. The two test passes use different databases, so they run
+## side by side (one per core); -O keeps each pass's output together.
+test: lint typecheck migrations
+	$(MAKE) --no-print-directory -O -j2 test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
