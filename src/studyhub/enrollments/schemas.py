@@ -65,13 +65,16 @@ class EnrollmentUpdate(StrictModel):
 
 
 class EnrollmentBatchRequest(StrictModel):
-    enrollments: list[dict[str, Any]] = Field(
+    # `Any` rows, so that one malformed row is an error in `results`, never a 400 for the whole
+    # batch; the schema still tells clients what a row is.
+    enrollments: list[Any] = Field(
         min_length=1,
         max_length=MAX_BATCH_ENROLLMENTS,
         description=(
             "Up to 1000 `EnrollmentCreate` objects. Each row is validated on its own: an invalid "
             "row is an error in `results`, not a 400 for the whole request."
         ),
+        json_schema_extra={"items": {"$ref": "#/components/schemas/EnrollmentCreate"}},
     )
 
 

@@ -102,9 +102,7 @@ class EnrollmentService:
         if context.my_role is not None:
             raise AlreadyEnrolled
         _check_open(course)
-        await self.enrollments.lock_course(course.id)
-        existing = await self.enrollments.get(course.id, principal.user_id)
-        enrollment = await self._admit(course.id, principal.user_id, CourseRole.STUDENT, existing)
+        enrollment = await self._admit(course.id, principal.user_id, CourseRole.STUDENT)
         return await self._out(enrollment)
 
     async def drop_self(self, principal: Principal, course_id: int) -> None:
@@ -145,14 +143,12 @@ class EnrollmentService:
         course_id = context.course.id
         found = await self.enrollments.find_users(*_keys([body]))
         user = _resolve(found, body)
-        await self.enrollments.lock_course(course_id)
-        existing = await self.enrollments.get(course_id, user.id)
-        enrollment = await self._admit(course_id, user.id, body.role, existing)
+        # Checked before the seat too, so that a member of a full course hears ALREADY_ENROLLED.
+        _refuse_member(await self.enrollments.get(course_id, user.id))
+        enrollment = await self._admit(course_id, user.id, body.role)
         return enrollment_out(enrollment, user)
 
-    async def add_many(
-        self, context: CourseContext, rows: Sequence[dict[str, Any]]
-    ) -> list[RowOutcome]:
+    async def add_many(self, context: CourseContext, rows: Sequence[Any]) -> list[RowOutcome]:
         """Each row validated and applied on its own; one bad row never sinks the others.
 
         The course is locked once up front, so the memberships read here stay authoritative
@@ -180,9 +176,7 @@ class EnrollmentService:
                 continue
             user_id = users[index].id
             try:
-                members[user_id] = await self._admit(
-                    course_id, user_id, body.role, members.get(user_id)
-                )
+                members[user_id] = await self._admit(course_id, user_id, body.role, members)
             except AppError as exc:
                 outcomes[index] = RowOutcome(index, user_id, exc)
             else:
@@ -233,19 +227,39 @@ class EnrollmentService:
     # -- transitions (the caller holds the course lock) --------------------------------------
 
     async def _admit(
-        self, course_id: int, user_id: int, role: CourseRole, existing: Enrollment | None
+        self,
+        course_id: int,
+        user_id: int,
+        role: CourseRole,
+        members: dict[int, Enrollment] | None = None,
     ) -> Enrollment:
-        if existing is not None and existing.status is not EnrollmentStatus.DROPPED:
-            raise AlreadyEnrolled
+        """Add a member, or reactivate their dropped enrollment.
+
+        A student first takes a seat with the one atomic UPDATE, which also holds the course row
+        until commit; staff take the course lock instead. Either way the membership read after
+        it is authoritative. `members` is given when the caller already holds the lock and has
+        read them."""
+        if members is not None:
+            _refuse_member(members.get(user_id))
         seat = _takes_seat(role, EnrollmentStatus.ACTIVE)
-        if seat and not await self.enrollments.take_seat(course_id):
-            raise CourseFull
+        if seat:
+            if not await self.enrollments.take_seat(course_id):
+                raise CourseFull
+        else:
+            await self.enrollments.lock_course(course_id)
         try:
+            existing = (
+                members.get(user_id)
+                if members is not None
+                else await self.enrollments.get(course_id, user_id)
+            )
+            _refuse_member(existing)
             if existing is not None:
                 # Re-enrolling reactivates the same row: history (and later progress) is kept.
                 return await self.enrollments.set_state(
                     existing, role, EnrollmentStatus.ACTIVE, rejoined=True
                 )
+            # A concurrent insert that slipped past the read still ends here, as a 409.
             return await self.enrollments.insert(course_id, user_id, role)
         except AlreadyEnrolled:
             if seat:
@@ -280,6 +294,11 @@ class EnrollmentService:
         if user is None:  # deleted in between: the row cascades away with it
             raise EnrollmentNotFound
         return enrollment_out(enrollment, user)
+
+
+def _refuse_member(enrollment: Enrollment | None) -> None:
+    if enrollment is not None and enrollment.status is not EnrollmentStatus.DROPPED:
+        raise AlreadyEnrolled
 
 
 def _check_open(course: Course) -> None:
