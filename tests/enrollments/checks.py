@@ -1,8 +1,14 @@
-"""Database checks for enrollment tests: the seat counter against the rows themselves."""
+"""Database checks for enrollment tests: the seat counter against the rows themselves, and
+the statements a request runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event, select
 
 from studyhub.core.db import Database
 from studyhub.courses.models import Course
@@ -37,3 +43,18 @@ async def enrollment_row(database: Database, course_id: int, user_id: int) -> En
                 )
             )
         ).scalar_one_or_none()
+
+
+@contextmanager
+def counting(app: FastAPI) -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = app.state.database.engine.sync_engine
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from studyhub.core.db import Database
 from studyhub.courses.models import CourseStatus
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 from studyhub.users.models import UserRole
 from tests.courses.conftest import World
+from tests.enrollments.checks import counting
 from tests.factories import enroll, make_course, make_lecture, make_user, make_week
 from tests.helpers import auth_headers
 
 ME = "/api/v1/me/courses"
-
-
-@contextmanager
-def counting(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.state.database.engine.sync_engine
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_my_courses_with_role_status_and_progress(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import update
 
 from studyhub.core.db import Database
@@ -11,7 +12,7 @@ from studyhub.courses.models import Course, EnrollmentType
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 from studyhub.users.models import UserRole
 from tests.courses.conftest import World
-from tests.enrollments.checks import active_students, enrollment_row, seat_count
+from tests.enrollments.checks import active_students, counting, enrollment_row, seat_count
 from tests.factories import enroll, make_user
 
 
@@ -78,6 +79,24 @@ async def test_roster_lists_filters_and_searches(
     assert (bad.status_code, bad.json()["error"]) == (400, "VALIDATION_ERROR")
     bad_role = await client.get(world.url("/enrollments"), params={"role": "boss"}, headers=staff)
     assert bad_role.status_code == 400
+
+
+async def test_roster_statements_do_not_grow_with_the_page(
+    app: FastAPI, client: httpx.AsyncClient, world: World, database: Database
+) -> None:
+    for _ in range(12):
+        await enroll(database, world.course, await make_user(database))
+    staff = world.headers["teacher"]
+    await client.get("/api/v1/auth/me", headers=staff)  # warm the per-user auth state
+    counts = {}
+    for per_page in (1, 15):
+        with counting(app) as statements:
+            response = await client.get(
+                world.url("/enrollments"), params={"per_page": per_page}, headers=staff
+            )
+        assert len(response.json()["enrollments"]) == per_page
+        counts[per_page] = len(statements)
+    assert counts[1] == counts[15], counts
 
 
 @pytest.mark.parametrize(("caller", "expected"), [("student", 403), ("outsider", 403)])

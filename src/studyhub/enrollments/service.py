@@ -245,7 +245,7 @@ class EnrollmentService:
         if seat:
             if not await self.enrollments.take_seat(course_id):
                 raise CourseFull
-        else:
+        elif members is None:
             await self.enrollments.lock_course(course_id)
         try:
             existing = (
