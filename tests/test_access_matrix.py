@@ -35,6 +35,7 @@ ANYONE = frozenset(CALLERS)
 USERS = frozenset(CALLERS) - {"anonymous"}
 ADMIN = frozenset({"admin"})
 STAFF = frozenset({"ta", "teacher", "admin"})
+TEACHERS = frozenset({"teacher", "admin"})
 
 # operationId -> callers allowed through authorisation.
 ACCESS: dict[str, frozenset[str]] = {
@@ -78,6 +79,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "lectures-update": STAFF,
     "lectures-delete": STAFF,
     "lectures-file-upload": STAFF,
+    # Self-enrollment is for global students only; the matrix student is enrolled already (409)
+    # and may drop; staff cannot self-drop (403) and the admin is not enrolled (404).
+    "enrollments-enroll": frozenset({"student"}),
+    "enrollments-drop": frozenset({"student"}),
+    "enrollments-list": STAFF,
+    "enrollments-create": STAFF,  # a TA may add students only (checked past the body)
+    "enrollments-batch": TEACHERS,
+    "enrollments-update": TEACHERS,
+    "enrollments-delete": TEACHERS,
+    "me-courses": USERS,
 }
 # Operations whose object the matrix does not create: a 404 there is not an access failure.
 MAY_BE_MISSING = {"admin-ip-blocks-delete", "admin-ip-blocks-get"}

@@ -49,11 +49,11 @@ class CatalogQuery:
     sort: str
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _display_name(user: User | None) -> str | None:
+def display_name(user: User | None) -> str | None:
     if user is None:
         return None
     full = f"{user.first_name} {user.last_name}".strip()
@@ -97,7 +97,7 @@ class CourseRepository:
     async def instructor_name(self, course: Course) -> str | None:
         if course.instructor_id is None:
             return None
-        return _display_name(await self.session.get(User, course.instructor_id))
+        return display_name(await self.session.get(User, course.instructor_id))
 
     def _catalog_filter(self, query: CatalogQuery) -> ColumnElement[bool]:
         member = select(Enrollment.course_id).where(Enrollment.user_id == query.viewer_id)
@@ -114,7 +114,7 @@ class CourseRepository:
             active = member.where(Enrollment.status != EnrollmentStatus.DROPPED)
             conditions.append(or_(Course.id.in_(active), Course.instructor_id == query.viewer_id))
         if query.search:
-            pattern = f"%{_escape_like(query.search.lower())}%"
+            pattern = f"%{escape_like(query.search.lower())}%"
             conditions.append(
                 or_(
                     func.lower(Course.code).like(pattern, escape="\\"),
@@ -138,7 +138,7 @@ class CourseRepository:
             .limit(page.limit)
         )
         rows = (await self.session.execute(stmt)).all()
-        return [CourseRow(course, _display_name(user)) for course, user in rows], int(total or 0)
+        return [CourseRow(course, display_name(user)) for course, user in rows], int(total or 0)
 
     async def add(self, course: Course) -> Course:
         await guarded_write(self.session, lambda: self.session.add(course), _code_taken)

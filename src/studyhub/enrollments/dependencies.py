@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from studyhub.core.db import SessionDep
+from studyhub.courses.repository import CourseRepository
+from studyhub.enrollments.repository import EnrollmentRepository
+from studyhub.enrollments.service import EnrollmentService
+
+
+def get_enrollment_service(session: SessionDep) -> EnrollmentService:
+    return EnrollmentService(EnrollmentRepository(session), CourseRepository(session))
+
+
+EnrollmentServiceDep = Annotated[EnrollmentService, Depends(get_enrollment_service)]
