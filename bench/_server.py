@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,11 +31,38 @@ def studyhub(args: list[str], env: dict[str, str], cwd: Path) -> None:
     )
 
 
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    startup_seconds: float
+
+
+def _wait_ready(url: str, path: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.01)
+
+
 @contextmanager
-def serve(env: dict[str, str], cwd: Path, workers: int = 1) -> Iterator[str]:
+def run_server(
+    command: list[str], env: dict[str, str], cwd: Path, ready_path: str = "/health"
+) -> Iterator[Server]:
+    """Start a server process on a free port; `startup_seconds` is the time until `ready_path`
+    first answers 200."""
     port = free_port()
+    started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "studyhub", "serve", "--port", str(port), "--workers", str(workers)],
+        [*command, "--port", str(port)],
         env={**os.environ, **env},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
@@ -42,19 +70,18 @@ def serve(env: dict[str, str], cwd: Path, workers: int = 1) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
-        yield url
+        _wait_ready(url, ready_path, process)
+        yield Server(url, process, time.perf_counter() - started)
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def studyhub_command(workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "studyhub", "serve", "--workers", str(workers)]
+
+
+@contextmanager
+def serve(env: dict[str, str], cwd: Path, workers: int = 1) -> Iterator[str]:
+    with run_server(studyhub_command(workers), env, cwd) as server:
+        yield server.url

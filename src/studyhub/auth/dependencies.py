@@ -14,7 +14,7 @@ from studyhub.auth.service import AuthService, ClientInfo, Principal
 from studyhub.auth.state import AuthStateStore
 from studyhub.core.clientip import client_ip
 from studyhub.core.config import Settings
-from studyhub.core.db import SessionDep
+from studyhub.core.db import ReadSessionDep, SessionDep
 from studyhub.core.errors import Forbidden
 from studyhub.core.security import InvalidToken, TokenCodec
 from studyhub.users.models import UserRole
@@ -51,7 +51,7 @@ ClientDep = Annotated[ClientInfo, Depends(get_client)]
 
 async def current_principal(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _oauth: Annotated[str | None, Depends(oauth2_scheme)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
@@ -106,10 +106,13 @@ AdminUser = Annotated[Principal, Depends(require_roles(UserRole.ADMIN))]
 StaffUser = Annotated[Principal, Depends(require_roles(UserRole.TEACHER, UserRole.TA))]
 
 
-def get_auth_service(request: Request, session: SessionDep) -> AuthService:
+def get_auth_service(
+    request: Request, session: SessionDep, read_session: ReadSessionDep
+) -> AuthService:
     state = request.app.state
     return AuthService(
         users=UserRepository(session),
+        credentials=UserRepository(read_session),
         sessions=SessionRepository(session),
         passwords=state.passwords,
         codec=state.token_codec,

@@ -68,6 +68,7 @@ class AuthService:
         self,
         *,
         users: UserRepository,
+        credentials: UserRepository,
         sessions: SessionRepository,
         passwords: PasswordHasher,
         codec: TokenCodec,
@@ -76,6 +77,8 @@ class AuthService:
         settings: Settings,
     ) -> None:
         self.users = users
+        # Reads for the password check, outside the write transaction (see core.db._read_session).
+        self.credentials = credentials
         self.sessions = sessions
         self.passwords = passwords
         self.codec = codec
@@ -88,13 +91,16 @@ class AuthService:
     async def login(self, login: str, password: str, client: ClientInfo) -> IssuedTokens:
         account = login.strip().lower()
         await self.throttle.ensure_allowed(client.ip, account)
-        user = await self.users.get_by_login(account)
+        found = await self.credentials.get_by_login(account)
         # Unknown user and wrong password take the same path and time, and give the same error.
-        ok, new_hash = await self.passwords.verify(password, user.password_hash if user else None)
-        if user is None or not ok:
+        ok, new_hash = await self.passwords.verify(password, found.password_hash if found else None)
+        if found is None or not ok:
             await self.throttle.record_failure(client.ip, account)
             raise InvalidCredentials
         await self.throttle.record_success(client.ip, account)
+        user = await self.users.get(found.id)  # the write transaction starts here
+        if user is None:
+            raise InvalidCredentials
         if not user.is_active:
             raise AccountDisabled
         if new_hash:
@@ -241,11 +247,15 @@ class AuthService:
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
         """Other sessions end; access tokens issued so far die, this session can refresh."""
-        user = await self.me(principal)
-        ok, _ = await self.passwords.verify(current, user.password_hash)
+        stored = await self.credentials.get(principal.user_id)
+        if stored is None:
+            raise NotFound("User not found")
+        ok, _ = await self.passwords.verify(current, stored.password_hash)
         if not ok:
             raise InvalidPassword(details={"current_password": ["is not correct"]})
-        user.password_hash = await self.passwords.hash(new)
+        new_hash = await self.passwords.hash(new)
+        user = await self.me(principal)  # the write transaction starts here
+        user.password_hash = new_hash
         await self.revoke_everything(
             user.id, reason="password_change", keep_session_id=principal.session_id
         )

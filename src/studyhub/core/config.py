@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     cache_timeout_seconds: float = Field(default=0.25, gt=0)
+    # How long a course outline stays cached (0 disables the outline cache).
+    outline_cache_seconds: int = Field(default=300, ge=0, le=86_400)
     # Cheap argon2 parameters for tests; never accepted in production (see validator below).
     password_hash_fast: bool = False
 

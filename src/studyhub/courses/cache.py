@@ -17,7 +17,6 @@ from studyhub.core.metrics import CACHE_OPERATIONS
 from studyhub.courses.schemas import WeekOut
 
 logger = logging.getLogger("studyhub.courses.cache")
-OUTLINE_TTL_SECONDS = 300
 VERSION_TTL_SECONDS = 7 * 24 * 3600
 _outline = TypeAdapter(list[WeekOut])
 
@@ -27,15 +26,19 @@ def _version_key(course_id: int) -> str:
 
 
 class CourseCache:
-    def __init__(self, cache: Cache, session: AsyncSession) -> None:
+    def __init__(self, cache: Cache, session: AsyncSession, ttl_seconds: int = 300) -> None:
         self.cache = cache
         self.session = session
+        # 0 disables the outline cache (every read goes to the database).
+        self.ttl_seconds = ttl_seconds
 
     async def _version(self, course_id: int) -> str:
         raw = await self.cache.get(_version_key(course_id))
         return raw.decode() if raw else "0"
 
     async def outline(self, course_id: int, *, drafts: bool) -> list[WeekOut] | None:
+        if not self.ttl_seconds:
+            return None
         try:
             version = await self._version(course_id)
             raw = await self.cache.get(f"courses:outline:{course_id}:{version}:{int(drafts)}")
@@ -45,12 +48,14 @@ class CourseCache:
         return _outline.validate_json(raw) if raw else None
 
     async def store_outline(self, course_id: int, outline: list[WeekOut], *, drafts: bool) -> None:
+        if not self.ttl_seconds:
+            return
         try:
             version = await self._version(course_id)
             await self.cache.set(
                 f"courses:outline:{course_id}:{version}:{int(drafts)}",
                 _outline.dump_json(outline),
-                OUTLINE_TTL_SECONDS,
+                self.ttl_seconds,
             )
         except CacheUnavailable:
             return
@@ -60,7 +65,7 @@ class CourseCache:
             try:
                 await self.cache.incr(_version_key(course_id), VERSION_TTL_SECONDS)
             except CacheUnavailable:
-                # Entries keyed by the old version expire within OUTLINE_TTL_SECONDS.
+                # Entries keyed by the old version expire within the outline TTL.
                 logger.warning("could not bump outline version of course %s", course_id)
 
         after_commit(self.session, bump)

@@ -18,7 +18,9 @@ def get_course_service(request: Request, session: SessionDep) -> CourseService:
         WeekRepository(session),
         LectureRepository(session),
         EnrollmentRepository(session),
-        CourseCache(request.app.state.cache, session),
+        CourseCache(
+            request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
+        ),
     )
 
 
@@ -26,7 +28,9 @@ def get_content_service(request: Request, session: SessionDep) -> ContentService
     return ContentService(
         WeekRepository(session),
         LectureRepository(session),
-        CourseCache(request.app.state.cache, session),
+        CourseCache(
+            request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
+        ),
         request.app.state.files,
     )
 

@@ -48,10 +48,12 @@ class UserService:
 
     async def create(self, new: NewUser) -> User:
         new = new.normalized()
+        # Hash before the first statement: a write transaction holds SQLite's lock from there.
+        password_hash = await self.passwords.hash(new.password)
         if await self.users.exists(username=new.username):
             raise UsernameTaken(details={"username": ["taken"]})
         await self.ensure_email_free(new.email)
-        return await self.users.add(_build(new, await self.passwords.hash(new.password)))
+        return await self.users.add(_build(new, password_hash))
 
     async def create_many(self, rows: Sequence[NewUser]) -> list[User | Conflict]:
         """Create each row that can be created; the others get their conflict, in row order.
@@ -62,6 +64,9 @@ class UserService:
         with a concurrent request fails alone.
         """
         rows = [row.normalized() for row in rows]
+        # Hash before the first statement (the write lock; see `create`). Rows that turn out to
+        # conflict with stored users waste their hash: the price of not blocking other writers.
+        hashes_by_row = await self._hash_all([row.password for row in rows])
         taken_names, taken_emails = await self.users.taken(
             {r.username for r in rows}, {r.email for r in rows}
         )
@@ -76,10 +81,9 @@ class UserService:
                 seen_emails.add(row.email)
 
         todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
-        hashes = await self._hash_all([rows[i].password for i in todo])
-        for i, password_hash in zip(todo, hashes, strict=True):
+        for i in todo:
             try:
-                outcomes[i] = await self.users.add(_build(rows[i], password_hash))
+                outcomes[i] = await self.users.add(_build(rows[i], hashes_by_row[i]))
             except Conflict as exc:
                 outcomes[i] = exc
         # Every row now has its outcome: the conflicts above, the inserts for the rest.
