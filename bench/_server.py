@@ -74,7 +74,11 @@ def run_server(
         yield Server(url, process, time.perf_counter() - started)
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def studyhub_command(workers: int = 1) -> list[str]:

@@ -110,6 +110,9 @@ class Api:
     def __init__(self, url: str) -> None:
         self.client = httpx.Client(base_url=url, timeout=60)
 
+    def close(self) -> None:
+        self.client.close()
+
     def token(self, username: str) -> str:
         response = self.client.post(
             "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
@@ -249,6 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         teacher, student = api.token("teacher"), api.token("student")
         student_id = api.call("GET", "/api/v1/auth/me", student)["id"]
         course_id = seed_big_course(api, teacher, student_id)
+        api.close()
         scenarios = [
             ("health", "/health", ""),
             ("course-hot", f"/api/v1/courses/{course_id}", student),
@@ -265,7 +269,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if want("course-cold"):
         cold_env = {**env, "OUTLINE_CACHE_SECONDS": "0"}
         with run_server(studyhub_command(), cold_env, workdir, ready_path="/health/ready") as cold:
-            token = Api(cold.url).token("student")
+            cold_api = Api(cold.url)
+            token = cold_api.token("student")
+            cold_api.close()
             results.append(
                 wrk(
                     cold,

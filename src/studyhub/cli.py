@@ -50,6 +50,9 @@ def serve(
         reload=reload,
         proxy_headers=False,  # the app decides which peers are trusted proxies (TRUSTED_PROXIES)
         server_header=False,
+        # In-flight requests get this long to finish after SIGTERM; idle keep-alive connections
+        # must not hold a rolling deploy hostage.
+        timeout_graceful_shutdown=10,
         log_level=settings.log_level.lower(),
         access_log=False,
     )
