@@ -21,6 +21,7 @@ async def test_create_with_questions_and_dates(
     )
     body = {
         "title": "Quiz 1",
+        "description": "<p>Read <b>first</b></p><script>alert(1)</script>",
         "type": "graded",
         "start_date": "2030-01-01",
         "due_date": "2030-01-07",
@@ -34,6 +35,7 @@ async def test_create_with_questions_and_dates(
     assert created.status_code == 201, created.text
     a = created.json()
     assert created.headers["location"].endswith(f"/assignments/{a['id']}")
+    assert a["description"] == "<p>Read <b>first</b></p>"  # rich text is sanitised
     assert a["start_date"] == "2030-01-01T00:00:00Z"
     assert a["due_date"] == "2030-01-07T23:59:59Z"
     assert (a["max_score"], a["question_count"]) == (5, 2)

@@ -28,6 +28,7 @@ from studyhub.assignments.schemas import (
 from studyhub.core.db import utcnow
 from studyhub.core.errors import ValidationFailed
 from studyhub.core.pagination import PageParams
+from studyhub.core.sanitize import sanitize_html
 from studyhub.courses.access import CourseContext
 from studyhub.courses.cache import CourseCache
 from studyhub.courses.exceptions import WeekNotFound
@@ -185,7 +186,8 @@ class AssignmentService:
         assignment = Assignment(
             course_id=course_id,
             week_id=week_id,
-            **body.model_dump(exclude={"question_ids"}),
+            **body.model_dump(exclude={"question_ids", "description"}),
+            description=sanitize_html(body.description),
         )
         await self.assignments.add(assignment)
         await self.assignments.set_questions(assignment.id, body.question_ids)
@@ -205,6 +207,8 @@ class AssignmentService:
             and await self.weeks.get(context.course.id, changes["week_id"]) is None
         ):
             raise ValidationFailed(details={"week_id": ["no such week in this course"]})
+        if changes.get("description") is not None:
+            changes["description"] = sanitize_html(changes["description"])
         start = changes.get("start_date", assignment.start_date)
         due = changes.get("due_date", assignment.due_date)
         if start and due and due < start:
