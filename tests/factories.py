@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 
+from studyhub.assignments.models import (
+    Assignment,
+    AssignmentQuestion,
+    AssignmentType,
+    Question,
+    QuestionStatus,
+    QuestionType,
+)
 from studyhub.core.db import Database
 from studyhub.core.passwords import PasswordHasher
 from studyhub.courses.models import (
@@ -165,3 +176,71 @@ async def attach_text_file(
         )
         await session.commit()
     return storage_name
+
+
+async def make_question(
+    database: Database,
+    course: Course,
+    *,
+    type: QuestionType = QuestionType.MCQ,
+    options: list[str] | None = None,
+    correct_answer: Any = 1,
+    tolerance: float | None = None,
+    points: float = 1.0,
+    explanation: str = "Because.",
+    status: QuestionStatus = QuestionStatus.ACTIVE,
+) -> Question:
+    if options is None:
+        options = [] if type is QuestionType.NUMERIC else ["a", "b", "c", "d"]
+    async with database.session() as session:
+        question = Question(
+            course_id=course.id,
+            title=f"Q{next(_counter)}",
+            content="What is it?",
+            type=type,
+            options=options,
+            correct_answer=correct_answer,
+            tolerance=tolerance,
+            points=points,
+            explanation=explanation,
+            status=status,
+        )
+        session.add(question)
+        await session.commit()
+    return question
+
+
+async def make_assignment(
+    database: Database,
+    week: Week,
+    questions: Sequence[Question] = (),
+    *,
+    type: AssignmentType = AssignmentType.PRACTICE,
+    published: bool = True,
+    start_date: datetime | None = None,
+    due_date: datetime | None = None,
+    late_penalty_percent: float = 0.0,
+    max_attempts: int | None = None,
+) -> Assignment:
+    async with database.session() as session:
+        assignment = Assignment(
+            course_id=week.course_id,
+            week_id=week.id,
+            title=f"Assignment {next(_counter)}",
+            type=type,
+            start_date=start_date,
+            due_date=due_date,
+            late_penalty_percent=late_penalty_percent,
+            max_attempts=max_attempts,
+            is_published=published,
+        )
+        session.add(assignment)
+        await session.flush()
+        for position, question in enumerate(questions):
+            session.add(
+                AssignmentQuestion(
+                    assignment_id=assignment.id, question_id=question.id, position=position
+                )
+            )
+        await session.commit()
+    return assignment

@@ -22,8 +22,10 @@ from studyhub.users.models import User, UserRole
 from tests.factories import (
     attach_text_file,
     enroll,
+    make_assignment,
     make_course,
     make_lecture,
+    make_question,
     make_user,
     make_week,
 )
@@ -89,6 +91,22 @@ ACCESS: dict[str, frozenset[str]] = {
     "enrollments-update": TEACHERS,
     "enrollments-delete": TEACHERS,
     "me-courses": USERS,
+    "questions-list": STAFF,
+    "questions-create": STAFF,
+    "questions-batch": STAFF,
+    "questions-get": STAFF,
+    "questions-update": STAFF,
+    "questions-delete": STAFF,
+    "assignments-list": USERS,
+    "assignments-get": USERS,
+    "assignments-answers": USERS,
+    "assignments-create": STAFF,
+    "assignments-update": STAFF,
+    "assignments-delete": STAFF,
+    "assignments-set-questions": STAFF,
+    # Only the course's active students submit; staff and admins are refused (403).
+    "submissions-create": frozenset({"student"}),
+    "submissions-list": USERS,
 }
 # Operations whose object the matrix does not create: a 404 there is not an access failure.
 MAY_BE_MISSING = {"admin-ip-blocks-delete", "admin-ip-blocks-get"}
@@ -128,7 +146,15 @@ async def _world(database: Database, settings: Settings, users: dict[str, User])
     week = await make_week(database, course)
     lecture = await make_lecture(database, week)
     await attach_text_file(database, lecture, settings.upload_dir / "files")
-    return {"course_id": course.id, "week_id": week.id, "lecture_id": lecture.id}
+    question = await make_question(database, course)
+    assignment = await make_assignment(database, week, [question])
+    return {
+        "course_id": course.id,
+        "week_id": week.id,
+        "lecture_id": lecture.id,
+        "qid": question.id,
+        "aid": assignment.id,
+    }
 
 
 def _fill(path: str, ids: dict[str, int]) -> str:

@@ -14,6 +14,8 @@ from fastapi_offline import FastAPIOffline
 from studyhub import __version__
 from studyhub.admin.blocklist import IpBlockList
 from studyhub.admin.router import router as admin_router
+from studyhub.assignments.questions_router import router as questions_router
+from studyhub.assignments.router import router as assignments_router
 from studyhub.auth.router import router as auth_router
 from studyhub.core.cache import build_cache
 from studyhub.core.config import Settings, get_settings
@@ -48,6 +50,11 @@ TAGS = [
     {
         "name": "enrollments",
         "description": "Joining and leaving courses, course rosters, and the caller's courses.",
+    },
+    {"name": "questions", "description": "Each course's question bank (staff)."},
+    {
+        "name": "assignments",
+        "description": "Practice and graded assignments, submissions and their grading.",
     },
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
     {"name": "admin", "description": "Administration: the IP block list."},
@@ -159,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(courses_router)
     api.include_router(content_router)
     api.include_router(enrollments_router)
+    api.include_router(questions_router)
+    api.include_router(assignments_router)
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api)

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -118,6 +118,82 @@ def seed(
         console.print("Database already has data; seed skipped.")
         return
     print_report(console, report)
+
+
+@app.command("import-course")
+def import_course(
+    file: Annotated[Path, typer.Argument(help="A course export (JSON) of the original StudyHub")],
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Publish the course, its weeks and lectures")
+    ] = False,
+    keep_dates: Annotated[
+        bool,
+        typer.Option(
+            "--keep-dates", help="Keep the file's dates (default: shift them to start today)"
+        ),
+    ] = False,
+    teacher: Annotated[
+        str | None, typer.Option(help="Username of an existing user who will teach the course")
+    ] = None,
+) -> None:
+    """Import a course export: course, weeks, lectures, questions, assignments.
+
+    All or nothing, in one transaction. A course code that exists already is refused (exit 3);
+    an unreadable or malformed file is refused (exit 2) naming the place, e.g. questions[3].type.
+    Questions and assignments that cannot be auto-graded are skipped and listed.
+    Example: studyhub import-course se101.json --publish --teacher teacher
+    """
+    from studyhub.importer.service import ImportFailed, load
+
+    try:
+        data = load(file)
+        report = asyncio.run(_import(data, publish=publish, keep_dates=keep_dates, teacher=teacher))
+    except ImportFailed as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        err_console.print("Nothing was imported.")
+        raise typer.Exit(exc.exit_code) from exc
+    _print_import_report(report)
+
+
+async def _import(data: Any, *, publish: bool, keep_dates: bool, teacher: str | None) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from studyhub.core.db import Database, create_engine
+    from studyhub.importer.service import CourseImporter, count_items
+
+    database = Database(create_engine(get_settings()))
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            task = progress.add_task(f"Importing {data.course.code}", total=count_items(data))
+            async with database.session() as session:
+                importer = CourseImporter(session, lambda: progress.advance(task))
+                report = await importer.run(
+                    data, publish=publish, keep_dates=keep_dates, teacher=teacher
+                )
+                await session.commit()  # one transaction: all or nothing
+        return report
+    finally:
+        await database.dispose()
+
+
+def _print_import_report(report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Imported {report.code} (course id {report.course_id})")
+    for column in ("", "in file", "imported", "skipped"):
+        table.add_column(column, justify="right" if column else "left")
+    for name, total in report.in_file.items():
+        done = report.imported.get(name, 0)
+        table.add_row(name, str(total), str(done), str(total - done))
+    console.print(table)
+    if report.day_shift:
+        console.print(f"Dates shifted by {report.day_shift} days (--keep-dates keeps them).")
+    for line in report.skipped:
+        console.print(f"[yellow]skipped[/] {line}", highlight=False)
+    for line in report.notes:
+        console.print(f"note: {line}", highlight=False)
 
 
 @app.command()

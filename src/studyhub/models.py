@@ -1,18 +1,23 @@
 """Imports every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
 
 from studyhub.admin.models import IpBlock
+from studyhub.assignments.models import Assignment, AssignmentQuestion, Question, Submission
 from studyhub.auth.models import AuthSession, RefreshToken
 from studyhub.courses.models import Course, Lecture, Week
 from studyhub.enrollments.models import Enrollment
 from studyhub.users.models import User
 
 __all__ = [
+    "Assignment",
+    "AssignmentQuestion",
     "AuthSession",
     "Course",
     "Enrollment",
     "IpBlock",
     "Lecture",
+    "Question",
     "RefreshToken",
+    "Submission",
     "User",
     "Week",
 ]

@@ -21,6 +21,7 @@ from studyhub.core.db import Database, create_engine
 from studyhub.core.errors import AppError
 from studyhub.core.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHasher
 from studyhub.core.storage import FileStore
+from studyhub.demo_assignments import seed_assignments
 from studyhub.demo_courses import seed_courses
 from studyhub.users.models import UserRole
 from studyhub.users.repository import UserRepository
@@ -114,6 +115,8 @@ async def seed_demo(settings: Settings, *, if_empty: bool = False) -> SeedReport
             created.append(DemoLogin(username, role, password))
         files = FileStore(settings.upload_dir / "files", settings.max_upload_bytes)
         courses = await seed_courses(service.users.session, files)
+        if "SE101" in courses:
+            await seed_assignments(service.users.session)
     if created and settings.environment is Environment.DEVELOPMENT and not shared_password:
         _remember_logins(created)
     return SeedReport(created, courses)

@@ -146,13 +146,18 @@ async def test_each_required_claim_is_required(
     await _assert_401(client, _sign(claims, settings.secret_key))
 
 
+class _Now(int):
+    """A time relative to when the test runs, not to when it was collected (a slow suite run
+    would otherwise turn a "future" iat into a past one)."""
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
         {"aud": "someone-else"},
         {"iss": "evil"},
-        {"exp": int(time.time()) - 31},
-        {"iat": int(time.time()) + 120},
+        {"exp": _Now(-31)},
+        {"iat": _Now(120)},
         {"iat": "yesterday"},
         {"iat": [1]},
         {"sub": "not-a-number"},
@@ -176,7 +181,9 @@ async def test_each_required_claim_is_required(
 async def test_invalid_claims_are_refused(
     client: httpx.AsyncClient, settings: Settings, user: User, overrides: dict[str, Any]
 ) -> None:
-    await _assert_401(client, _sign(_claims(user, **overrides), settings.secret_key))
+    now = int(time.time())
+    resolved = {k: now + v if isinstance(v, _Now) else v for k, v in overrides.items()}
+    await _assert_401(client, _sign(_claims(user, **resolved), settings.secret_key))
 
 
 async def test_expiry_has_a_thirty_second_leeway(

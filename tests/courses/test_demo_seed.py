@@ -9,6 +9,7 @@ import httpx
 from studyhub.core.config import Settings
 from studyhub.core.db import Database
 from studyhub.core.storage import FileKind, FileStore, _sniff
+from studyhub.demo_assignments import seed_assignments
 from studyhub.demo_courses import demo_pdf, seed_courses
 from studyhub.users.models import UserRole
 from tests.factories import make_user
@@ -37,6 +38,7 @@ async def test_seeded_courses(
     files = FileStore(settings.upload_dir / "files", settings.max_upload_bytes)
     async with database.session() as session:
         assert await seed_courses(session, files) == ["SE101", "DBMS201", "ML301"]
+        assert await seed_assignments(session)
         await session.commit()
     async with database.session() as session:
         assert await seed_courses(session, files) == []  # idempotent
@@ -58,3 +60,16 @@ async def test_seeded_courses(
     )
     assert download.status_code == 200
     assert download.content.startswith(b"%PDF-")
+
+    assignments = [a for week in outline["weeks"] for a in week["assignments"]]
+    assert {a["title"] for a in assignments} == {"Lifecycle quiz", "Requirements check"}
+    practice = next(a for a in assignments if a["title"] == "Lifecycle quiz")
+    # The practice quiz was submitted by this student, so its answers are unlocked.
+    answers = await client.get(
+        f"/api/v1/courses/{course['id']}/assignments/{practice['id']}/answers", headers=headers
+    )
+    assert answers.status_code == 200, answers.text
+    mine = await client.get(
+        f"/api/v1/courses/{course['id']}/assignments/{practice['id']}/submissions", headers=headers
+    )
+    assert mine.json()["submissions"][0]["score"] == 3

@@ -14,11 +14,11 @@ from studyhub.auth.service import AuthService, ClientInfo, Principal
 from studyhub.auth.state import AuthStateStore
 from studyhub.core.clientip import client_ip
 from studyhub.core.config import Settings
-from studyhub.core.db import ReadSessionDep, SessionDep
+from studyhub.core.db import SessionDep
 from studyhub.core.errors import Forbidden
 from studyhub.core.security import InvalidToken, TokenCodec
 from studyhub.users.models import UserRole
-from studyhub.users.repository import UserRepository
+from studyhub.users.repository import UserReader, UserRepository
 
 # Both schemes read the same `Authorization: Bearer` header; OAuth2 makes /docs' Authorize log in
 # with a username and password, plain Bearer lets a client paste a token.
@@ -51,7 +51,6 @@ ClientDep = Annotated[ClientInfo, Depends(get_client)]
 
 async def current_principal(
     request: Request,
-    session: ReadSessionDep,
     _oauth: Annotated[str | None, Depends(oauth2_scheme)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
@@ -63,7 +62,7 @@ async def current_principal(
         raise InvalidAccessToken from None
     store = AuthStateStore(request.app.state.cache)
     check = await store.check(
-        UserRepository(session),
+        UserReader(request.app.state.database),
         user_id=claims.user_id,
         jti=claims.jti,
         session_id=claims.session_id,
@@ -106,13 +105,11 @@ AdminUser = Annotated[Principal, Depends(require_roles(UserRole.ADMIN))]
 StaffUser = Annotated[Principal, Depends(require_roles(UserRole.TEACHER, UserRole.TA))]
 
 
-def get_auth_service(
-    request: Request, session: SessionDep, read_session: ReadSessionDep
-) -> AuthService:
+def get_auth_service(request: Request, session: SessionDep) -> AuthService:
     state = request.app.state
     return AuthService(
         users=UserRepository(session),
-        credentials=UserRepository(read_session),
+        credentials=UserReader(state.database),
         sessions=SessionRepository(session),
         passwords=state.passwords,
         codec=state.token_codec,

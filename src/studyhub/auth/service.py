@@ -27,7 +27,7 @@ from studyhub.core.security import (
     new_refresh_token,
 )
 from studyhub.users.models import User, UserRole
-from studyhub.users.repository import UserRepository
+from studyhub.users.repository import UserReader, UserRepository
 from studyhub.users.service import NewUser, UserService
 
 
@@ -68,7 +68,7 @@ class AuthService:
         self,
         *,
         users: UserRepository,
-        credentials: UserRepository,
+        credentials: UserReader,
         sessions: SessionRepository,
         passwords: PasswordHasher,
         codec: TokenCodec,
@@ -77,7 +77,7 @@ class AuthService:
         settings: Settings,
     ) -> None:
         self.users = users
-        # Reads for the password check, outside the write transaction (see core.db._read_session).
+        # Reads for the password check, outside the write transaction (see UserReader).
         self.credentials = credentials
         self.sessions = sessions
         self.passwords = passwords

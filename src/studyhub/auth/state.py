@@ -13,14 +13,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.cache import Cache, CacheUnavailable
 from studyhub.core.db import after_commit
 from studyhub.core.errors import ServiceUnavailable
-from studyhub.users.models import UserRole
-from studyhub.users.repository import UserRepository
+from studyhub.users.models import User, UserRole
 
 logger = logging.getLogger("studyhub.auth")
 
@@ -55,6 +55,10 @@ def _sid_key(session_id: int) -> str:
     return f"auth:deny:sid:{session_id}"
 
 
+class UserLookup(Protocol):
+    async def get(self, user_id: int) -> User | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TokenCheck:
     state: UserAuthState | None
@@ -67,7 +71,7 @@ class AuthStateStore:
         self.session = session
 
     async def check(
-        self, users: UserRepository, *, user_id: int, jti: str, session_id: int
+        self, users: UserLookup, *, user_id: int, jti: str, session_id: int
     ) -> TokenCheck:
         """One cache round trip for the denylist and the user's state; the database on a miss."""
         try:
@@ -87,7 +91,7 @@ class AuthStateStore:
         return TokenCheck(state=state, denied=bool(denied_jti or denied_sid))
 
     async def _load(
-        self, users: UserRepository, user_id: int, *, cache_it: bool
+        self, users: UserLookup, user_id: int, *, cache_it: bool
     ) -> UserAuthState | None:
         user = await users.get(user_id)
         if user is None:

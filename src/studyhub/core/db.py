@@ -198,18 +198,4 @@ async def _run_hooks(session: AsyncSession, name: str) -> None:
         await callback()
 
 
-async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A second, read-only session for work that must not hold the write lock: resolving the
-    caller's identity and reading credentials before a deliberately slow password check. On
-    SQLite a write request's transaction takes the database lock at its first statement
-    (`BEGIN IMMEDIATE`); argon2 under that lock would serialise every other writer behind it."""
-    database: Database = request.app.state.database
-    async with database.session(write=False) as session:
-        try:
-            yield session
-        finally:
-            await session.rollback()
-
-
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]

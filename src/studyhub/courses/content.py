@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
+from studyhub.assignments.repository import AssignmentRepository
 from studyhub.core.errors import ValidationFailed
 from studyhub.core.http import check_if_match, compute_etag
 from studyhub.core.sanitize import sanitize_html
@@ -44,11 +45,13 @@ class ContentService:
         self,
         weeks: WeekRepository,
         lectures: LectureRepository,
+        assignments: AssignmentRepository,
         cache: CourseCache,
         files: FileStore,
     ) -> None:
         self.weeks = weeks
         self.lectures = lectures
+        self.assignments = assignments
         self.cache = cache
         self.files = files
 
@@ -62,8 +65,10 @@ class ContentService:
 
     async def week_with_items(self, context: CourseContext, week_id: int) -> WeekOut:
         week = await self.week(context, week_id)
-        lectures = await self.lectures.for_weeks([week.id], published_only=not context.sees_drafts)
-        return week_out(week, lectures)
+        drafts = context.sees_drafts
+        lectures = await self.lectures.for_weeks([week.id], published_only=not drafts)
+        assignments = await self.assignments.for_weeks([week.id], published_only=not drafts)
+        return week_out(week, lectures, assignments)
 
     async def create_week(self, context: CourseContext, body: WeekCreate) -> WeekOut:
         course_id = context.course.id

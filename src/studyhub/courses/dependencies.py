@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from studyhub.assignments.repository import AssignmentRepository
 from studyhub.core.db import SessionDep
 from studyhub.courses.cache import CourseCache
 from studyhub.courses.content import ContentService
@@ -17,6 +18,7 @@ def get_course_service(request: Request, session: SessionDep) -> CourseService:
         CourseRepository(session),
         WeekRepository(session),
         LectureRepository(session),
+        AssignmentRepository(session),
         EnrollmentRepository(session),
         CourseCache(
             request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
@@ -28,6 +30,7 @@ def get_content_service(request: Request, session: SessionDep) -> ContentService
     return ContentService(
         WeekRepository(session),
         LectureRepository(session),
+        AssignmentRepository(session),
         CourseCache(
             request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
         ),

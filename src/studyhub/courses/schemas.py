@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from studyhub.assignments.models import AssignmentType
 from studyhub.core.pagination import Pagination
 from studyhub.core.schemas import StrictModel
 from studyhub.courses.models import ContentType, CourseStatus, EnrollmentType, IndexStatus
@@ -102,7 +103,7 @@ class AssignmentSummary(BaseModel):
     id: int
     week_id: int
     title: str
-    type: str
+    type: AssignmentType
     start_date: datetime | None
     due_date: datetime | None
     is_published: bool

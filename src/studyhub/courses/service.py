@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from studyhub.assignments.repository import AssignmentRepository, AssignmentRow
 from studyhub.auth.service import Principal
 from studyhub.core.errors import ValidationFailed
 from studyhub.core.http import check_if_match, compute_etag
@@ -22,6 +24,7 @@ from studyhub.courses.repository import (
     WeekRepository,
 )
 from studyhub.courses.schemas import (
+    AssignmentSummary,
     CourseCreate,
     CourseDetail,
     CourseSummary,
@@ -60,7 +63,24 @@ def summary_of(course: Course, instructor_name: str | None) -> CourseSummary:
     )
 
 
-def week_out(week: Week, lectures: list[Lecture]) -> WeekOut:
+def assignment_summary(row: AssignmentRow) -> AssignmentSummary:
+    a = row.assignment
+    return AssignmentSummary(
+        id=a.id,
+        week_id=a.week_id,
+        title=a.title,
+        type=a.type,
+        start_date=a.start_date,
+        due_date=a.due_date,
+        is_published=a.is_published,
+        max_score=row.max_score,
+        question_count=row.question_count,
+    )
+
+
+def week_out(
+    week: Week, lectures: list[Lecture], assignments: Sequence[AssignmentRow] = ()
+) -> WeekOut:
     return WeekOut(
         id=week.id,
         number=week.number,
@@ -68,7 +88,7 @@ def week_out(week: Week, lectures: list[Lecture]) -> WeekOut:
         description=week.description,
         is_published=week.is_published,
         lectures=[LectureSummary.model_validate(lecture) for lecture in lectures],
-        assignments=[],
+        assignments=[assignment_summary(row) for row in assignments],
     )
 
 
@@ -84,12 +104,14 @@ class CourseService:
         courses: CourseRepository,
         weeks: WeekRepository,
         lectures: LectureRepository,
+        assignments: AssignmentRepository,
         enrollments: EnrollmentRepository,
         cache: CourseCache,
     ) -> None:
         self.courses = courses
         self.weeks = weeks
         self.lectures = lectures
+        self.assignments = assignments
         self.enrollments = enrollments
         self.cache = cache
 
@@ -164,11 +186,16 @@ class CourseService:
     async def _outline(self, course_id: int, *, drafts: bool) -> list[WeekOut]:
         """Weeks with their items in a constant number of queries, whatever the course's size."""
         weeks = await self.weeks.for_course(course_id, published_only=not drafts)
-        lectures = await self.lectures.for_weeks([w.id for w in weeks], published_only=not drafts)
+        week_ids = [w.id for w in weeks]
+        lectures = await self.lectures.for_weeks(week_ids, published_only=not drafts)
+        assignments = await self.assignments.for_weeks(week_ids, published_only=not drafts)
         by_week: dict[int, list[Lecture]] = {}
         for lecture in lectures:
             by_week.setdefault(lecture.week_id, []).append(lecture)
-        return [week_out(week, by_week.get(week.id, [])) for week in weeks]
+        tasks: dict[int, list[AssignmentRow]] = {}
+        for row in assignments:
+            tasks.setdefault(row.assignment.week_id, []).append(row)
+        return [week_out(week, by_week.get(week.id, []), tasks.get(week.id, [])) for week in weeks]
 
     async def weeks_of(self, context: CourseContext) -> list[WeekOut]:
         return (await self.detail(context)).weeks

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from studyhub.core.db import guarded_write
+from studyhub.core.db import Database, guarded_write
 from studyhub.core.errors import AppError
 from studyhub.users.exceptions import EmailTaken, UsernameTaken
 from studyhub.users.models import User, UserRole
@@ -38,6 +38,27 @@ def _like_pattern(text: str) -> str:
     """A `%substring%` pattern in which the user's own `%`, `_` and `\\` match literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+class UserReader:
+    """User lookups on short sessions of their own, outside the request's transaction.
+
+    For reads that must not hold a write lock (SQLite takes it at a write transaction's first
+    statement) while slow work follows, such as argon2. Each lookup returns its connection to the
+    pool at once, so a request never holds two connections: under load that would exhaust the
+    pool with every request waiting for a second connection.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def get(self, user_id: int) -> User | None:
+        async with self.database.session(write=False) as session:
+            return await UserRepository(session).get(user_id)
+
+    async def get_by_login(self, login: str) -> User | None:
+        async with self.database.session(write=False) as session:
+            return await UserRepository(session).get_by_login(login)
 
 
 class UserRepository:

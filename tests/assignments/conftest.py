@@ -1,0 +1,3 @@
+from tests.courses.conftest import World, world
+
+__all__ = ["World", "world"]
