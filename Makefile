@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
-	test-sqlite test-postgres openapi clean
+	test-sqlite test-postgres openapi openapi-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,7 +34,7 @@ run: install
 	$(BIN)/studyhub serve --host $(HOST) --port $(PORT)
 
 ## make test: everything CI checks
-test: lint typecheck migrations test-sqlite test-postgres
+test: lint typecheck openapi-check migrations test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
@@ -76,19 +76,25 @@ test-postgres: install
 		WHAT="the whole PostgreSQL test pass"; fi
 
 # A missing service is an error in CI and a loud skip elsewhere (DESIGN.md §12).
+HINT ?= Start it (see README, 'Running against PostgreSQL + Redis').
 _missing:
 	@if [ "$${CI:-}" = "true" ]; then \
-		echo "ERROR: $(SERVICE) is not reachable; CI cannot skip $(WHAT)." >&2; exit 1; \
+		echo "ERROR: $(SERVICE) is not available; CI cannot skip $(WHAT)." >&2; exit 1; \
 	fi
 	@echo "" >&2
 	@echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-	@echo "!!! SKIPPED: $(WHAT): $(SERVICE) is not reachable." >&2
-	@echo "!!! Start it (see README, 'Running against PostgreSQL + Redis')." >&2
+	@echo "!!! SKIPPED: $(WHAT): $(SERVICE) is not available." >&2
+	@echo "!!! $(HINT)" >&2
 	@echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
 	@echo "" >&2
 
+## make openapi: regenerate the committed openapi.json (after changing routes or schemas)
 openapi: install
-	$(BIN)/studyhub openapi --output openapi.json
+	LOG_DIR= $(BIN)/studyhub openapi --output openapi.json
+
+# Fails when openapi.json no longer matches the code; the message says to run `make openapi`.
+openapi-check: install
+	LOG_DIR= $(BIN)/studyhub openapi --check --output openapi.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check

@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.files = FileStore(settings.upload_dir / "files", settings.max_upload_bytes)
 
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, api_prefix=API_PREFIX)
 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # Inside CORS, so a 429 is readable by the browser; preflights are answered before it.

@@ -122,15 +122,35 @@ def openapi(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; exit 1 if --output differs from the current schema"
+        ),
+    ] = False,
 ) -> None:
-    """Write the OpenAPI schema as JSON.
+    """Write the OpenAPI schema as JSON (or check a committed copy for drift).
 
     Example: studyhub openapi --output openapi.json
+    Example: studyhub openapi --check --output openapi.json   (what `make openapi-check` runs)
     """
     from studyhub.app import create_app
 
     schema = create_app(get_settings()).openapi()
     text = json.dumps(schema, indent=2, sort_keys=False) + "\n"
+    if check:
+        if output is None:
+            err_console.print("[red]error:[/] --check needs --output FILE")
+            raise typer.Exit(2)
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            err_console.print(
+                f"[red]{output} is out of date with the code.[/] Run `make openapi` "
+                "(studyhub openapi --output openapi.json) and commit the result."
+            )
+            raise typer.Exit(1)
+        console.print(f"{output} is up to date")
+        return
     if output is None:
         sys.stdout.write(text)
     else:
