@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
-	test-sqlite test-postgres openapi openapi-check clean
+	test-sqlite test-postgres openapi openapi-check ts-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,7 +34,7 @@ run: install
 	$(BIN)/studyhub serve --host $(HOST) --port $(PORT)
 
 ## make test: everything CI checks
-test: lint typecheck openapi-check migrations test-sqlite test-postgres
+test: lint typecheck openapi-check ts-check migrations test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
@@ -96,5 +96,20 @@ openapi: install
 openapi-check: install
 	LOG_DIR= $(BIN)/studyhub openapi --check --output openapi.json
 
+# TypeScript types generated from openapi.json, and a small client type-checked against them
+# (clients/ts: package.json + package-lock.json committed; node_modules and generated/ ignored).
+TS_DIR := clients/ts
+ts-check:
+	@if command -v npm >/dev/null 2>&1; then \
+		set -e; \
+		if [ ! -d $(TS_DIR)/node_modules ] || [ $(TS_DIR)/package-lock.json -nt $(TS_DIR)/node_modules ]; then \
+			(cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error) && touch $(TS_DIR)/node_modules; \
+		fi; \
+		cd $(TS_DIR) && npm run --silent check && echo "TypeScript client type-checks against openapi.json"; \
+	else $(MAKE) --no-print-directory _missing SERVICE="npm (Node.js)" \
+		WHAT="the TypeScript client check (make ts-check)" \
+		HINT="Install Node.js and npm (Debian: apt-get install nodejs npm)."; fi
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check \
+		$(TS_DIR)/node_modules $(TS_DIR)/generated
