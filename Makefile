@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
-	test-sqlite test-postgres openapi openapi-check ts-check clean
+	test-sqlite test-postgres openapi openapi-check ts-check browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,7 +34,7 @@ run: install
 	$(BIN)/studyhub serve --host $(HOST) --port $(PORT)
 
 ## make test: everything CI checks
-test: lint typecheck openapi-check ts-check migrations test-sqlite test-postgres
+test: lint typecheck openapi-check ts-check browser migrations test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
@@ -109,6 +109,19 @@ ts-check:
 	else $(MAKE) --no-print-directory _missing SERVICE="npm (Node.js)" \
 		WHAT="the TypeScript client check (make ts-check)" \
 		HINT="Install Node.js and npm (Debian: apt-get install nodejs npm)."; fi
+
+# Debian's Chromium for tests/ecosystem/test_docs_browser.py (Playwright drives it; its driver
+# comes with the Python wheel and `playwright install` is never run).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the /docs browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+			|| $(MAKE) --no-print-directory _missing SERVICE="chromium (apt-get failed)" \
+				WHAT="the /docs browser test" HINT="apt-get install chromium"; \
+	else $(MAKE) --no-print-directory _missing SERVICE="chromium ($(CHROMIUM))" \
+		WHAT="the /docs browser test" HINT="Install it: sudo apt-get install chromium"; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check \
