@@ -13,8 +13,15 @@ from rich.console import Console
 
 from studyhub.core.config import get_settings
 
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 unexpected error (e.g. database unreachable) or a failed check "
+    "(openapi --check); 2 usage or validation error (unknown option, bad value, invalid or taken "
+    "username)."
+)
+
 app = typer.Typer(
     help="StudyHub Backend Service: serve the API and manage its database.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -36,7 +43,10 @@ def serve(
     """
     import uvicorn
 
+    from studyhub.core.metrics import prepare_multiprocess_dir
+
     settings = get_settings()
+    prepare_multiprocess_dir()
     console.print(
         f"StudyHub API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
         highlight=False,
