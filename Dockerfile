@@ -14,7 +14,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     ENVIRONMENT=production \
     UPLOAD_DIR=/data/uploads \
-    LOG_DIR=/data/logs
+    LOG_DIR=/data/logs \
+    WORKERS=2 \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/studyhub-metrics
 RUN groupadd --system studyhub && useradd --system --gid studyhub --home /app studyhub \
     && mkdir -p /app /data/uploads /data/logs && chown -R studyhub:studyhub /data
 WORKDIR /app

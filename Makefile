@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
-	test-sqlite test-postgres openapi clean
+	test-sqlite test-postgres openapi openapi-check ts-check browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,7 +35,7 @@ run: install
 
 ## make test: everything CI checks. The two test passes use different databases, so they run
 ## side by side (one per core); -O keeps each pass's output together.
-test: lint typecheck migrations
+test: lint typecheck openapi-check ts-check browser migrations
 	$(MAKE) --no-print-directory -O -j2 test-sqlite test-postgres
 
 lint: install
@@ -78,19 +78,53 @@ test-postgres: install
 		WHAT="the whole PostgreSQL test pass"; fi
 
 # A missing service is an error in CI and a loud skip elsewhere (DESIGN.md §12).
+HINT ?= Start it (see README, 'Running against PostgreSQL + Redis').
 _missing:
 	@if [ "$${CI:-}" = "true" ]; then \
-		echo "ERROR: $(SERVICE) is not reachable; CI cannot skip $(WHAT)." >&2; exit 1; \
+		echo "ERROR: $(SERVICE) is not available; CI cannot skip $(WHAT)." >&2; exit 1; \
 	fi
 	@echo "" >&2
 	@echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-	@echo "!!! SKIPPED: $(WHAT): $(SERVICE) is not reachable." >&2
-	@echo "!!! Start it (see README, 'Running against PostgreSQL + Redis')." >&2
+	@echo "!!! SKIPPED: $(WHAT): $(SERVICE) is not available." >&2
+	@echo "!!! $(HINT)" >&2
 	@echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
 	@echo "" >&2
 
+## make openapi: regenerate the committed openapi.json (after changing routes or schemas)
 openapi: install
-	$(BIN)/studyhub openapi --output openapi.json
+	LOG_DIR= $(BIN)/studyhub openapi --output openapi.json
+
+# Fails when openapi.json no longer matches the code; the message says to run `make openapi`.
+openapi-check: install
+	LOG_DIR= $(BIN)/studyhub openapi --check --output openapi.json
+
+# TypeScript types generated from openapi.json, and a small client type-checked against them
+# (clients/ts: package.json + package-lock.json committed; node_modules and generated/ ignored).
+TS_DIR := clients/ts
+ts-check:
+	@if command -v npm >/dev/null 2>&1; then \
+		set -e; \
+		if [ ! -d $(TS_DIR)/node_modules ] || [ $(TS_DIR)/package-lock.json -nt $(TS_DIR)/node_modules ]; then \
+			(cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error) && touch $(TS_DIR)/node_modules; \
+		fi; \
+		cd $(TS_DIR) && npm run --silent check && echo "TypeScript client type-checks against openapi.json"; \
+	else $(MAKE) --no-print-directory _missing SERVICE="npm (Node.js)" \
+		WHAT="the TypeScript client check (make ts-check)" \
+		HINT="Install Node.js and npm (Debian: apt-get install nodejs npm)."; fi
+
+# Debian's Chromium for tests/ecosystem/test_docs_browser.py (Playwright drives it; its driver
+# comes with the Python wheel and `playwright install` is never run).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the /docs browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+			|| $(MAKE) --no-print-directory _missing SERVICE="chromium (apt-get failed)" \
+				WHAT="the /docs browser test" HINT="apt-get install chromium"; \
+	else $(MAKE) --no-print-directory _missing SERVICE="chromium ($(CHROMIUM))" \
+		WHAT="the /docs browser test" HINT="Install it: sudo apt-get install chromium"; fi
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check \
+		$(TS_DIR)/node_modules $(TS_DIR)/generated

@@ -22,6 +22,7 @@ from studyhub.core.config import Settings, get_settings
 from studyhub.core.db import Database, create_engine
 from studyhub.core.errors import install_error_handlers
 from studyhub.core.logging import configure_logging
+from studyhub.core.metrics import instrument_pool, release_pool, worker_exiting
 from studyhub.core.middleware import BodyLimit, RequestContextMiddleware
 from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
@@ -68,6 +69,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Nothing connects at import time; everything shared lives on app.state for the app's life.
         app.state.database = Database(create_engine(settings))
+        instrument_pool(app.state.database.engine)
         app.state.cache = build_cache(
             settings.redis_url,
             prefix=settings.cache_prefix,
@@ -94,6 +96,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             app.state.passwords.close()
             await app.state.cache.close()
             await app.state.database.dispose()
+            release_pool(app.state.database.engine)
+            worker_exiting()
 
     return lifespan
 
@@ -123,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.files = FileStore(settings.upload_dir / "files", settings.max_upload_bytes)
 
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, api_prefix=API_PREFIX)
 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # Inside CORS, so a 429 is readable by the browser; preflights are answered before it.

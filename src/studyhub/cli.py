@@ -13,8 +13,15 @@ from rich.console import Console
 
 from studyhub.core.config import get_settings
 
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 unexpected error (e.g. database unreachable) or a failed check "
+    "(openapi --check); 2 usage or validation error (unknown option, bad value, invalid or taken "
+    "username)."
+)
+
 app = typer.Typer(
     help="StudyHub Backend Service: serve the API and manage its database.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -36,7 +43,10 @@ def serve(
     """
     import uvicorn
 
+    from studyhub.core.metrics import prepare_multiprocess_dir
+
     settings = get_settings()
+    prepare_multiprocess_dir()
     console.print(
         f"StudyHub API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
         highlight=False,
@@ -201,15 +211,35 @@ def openapi(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; exit 1 if --output differs from the current schema"
+        ),
+    ] = False,
 ) -> None:
-    """Write the OpenAPI schema as JSON.
+    """Write the OpenAPI schema as JSON (or check a committed copy for drift).
 
     Example: studyhub openapi --output openapi.json
+    Example: studyhub openapi --check --output openapi.json   (what `make openapi-check` runs)
     """
     from studyhub.app import create_app
 
     schema = create_app(get_settings()).openapi()
     text = json.dumps(schema, indent=2, sort_keys=False) + "\n"
+    if check:
+        if output is None:
+            err_console.print("[red]error:[/] --check needs --output FILE")
+            raise typer.Exit(2)
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            err_console.print(
+                f"[red]{output} is out of date with the code.[/] Run `make openapi` "
+                "(studyhub openapi --output openapi.json) and commit the result."
+            )
+            raise typer.Exit(1)
+        console.print(f"{output} is up to date")
+        return
     if output is None:
         sys.stdout.write(text)
     else:

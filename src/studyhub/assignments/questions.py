@@ -10,19 +10,20 @@ from studyhub.assignments.exceptions import QuestionInUse, QuestionNotFound
 from studyhub.assignments.models import Question, QuestionStatus, QuestionType
 from studyhub.assignments.repository import QuestionRepository
 from studyhub.assignments.schemas import (
-    BatchResult,
-    BatchRow,
+    QuestionBatchResult,
+    QuestionBatchRow,
     QuestionCreate,
     QuestionOut,
     QuestionUpdate,
-    RowError,
 )
 from studyhub.core.errors import AppError, ValidationFailed, validation_details
 from studyhub.core.pagination import PageParams
+from studyhub.core.schemas import BatchRowError, BatchRowStatus
 from studyhub.courses.access import CourseContext
 from studyhub.courses.cache import CourseCache
 from studyhub.courses.repository import LectureRepository, WeekRepository
 
+CREATED, FAILED = BatchRowStatus.CREATED, BatchRowStatus.ERROR
 # Changing these changes how existing submissions were graded: refused while a published
 # assignment uses the question (title, explanation, status and placement stay editable).
 GRADING_FIELDS = ("content", "type", "options", "correct_answer", "tolerance", "points")
@@ -85,26 +86,34 @@ class QuestionService:
         await self.questions.add(question)
         return question
 
-    async def batch(self, context: CourseContext, rows: list[dict[str, Any]]) -> BatchResult:
+    async def batch(
+        self, context: CourseContext, rows: list[dict[str, Any]]
+    ) -> QuestionBatchResult:
         """Each row on its own: one bad row does not sink the others."""
-        results: list[BatchRow] = []
+        results: list[QuestionBatchRow] = []
         for index, raw in enumerate(rows):
             try:
                 body = QuestionCreate.model_validate(raw)
                 question = await self.create(context, body)
             except ValidationError as exc:
                 details = validation_details(exc.errors())
-                error = RowError(
+                error = BatchRowError(
                     error="VALIDATION_ERROR", message="The row is not valid", details=details
                 )
-                results.append(BatchRow(index=index, status="error", error=error))
+                results.append(
+                    QuestionBatchRow(index=index, status=BatchRowStatus.ERROR, error=error)
+                )
             except AppError as exc:
-                error = RowError(error=exc.code, message=exc.message, details=exc.details)
-                results.append(BatchRow(index=index, status="error", error=error))
+                error = BatchRowError(error=exc.code, message=exc.message, details=exc.details)
+                results.append(
+                    QuestionBatchRow(index=index, status=BatchRowStatus.ERROR, error=error)
+                )
             else:
-                results.append(BatchRow(index=index, status="created", id=question.id))
+                results.append(
+                    QuestionBatchRow(index=index, status=BatchRowStatus.CREATED, id=question.id)
+                )
         created = sum(1 for row in results if row.status == "created")
-        return BatchResult(created=created, failed=len(results) - created, results=results)
+        return QuestionBatchResult(created=created, failed=len(results) - created, results=results)
 
     async def update(
         self, context: CourseContext, question_id: int, body: QuestionUpdate

@@ -8,8 +8,8 @@ from studyhub.assignments.dependencies import QuestionServiceDep
 from studyhub.assignments.models import QuestionStatus, QuestionType
 from studyhub.assignments.questions import question_out
 from studyhub.assignments.schemas import (
-    BatchResult,
     QuestionBatch,
+    QuestionBatchResult,
     QuestionCreate,
     QuestionList,
     QuestionOut,
@@ -66,7 +66,7 @@ async def create_question(
 )
 async def batch_questions(
     body: QuestionBatch, context: StaffCourseDep, service: QuestionServiceDep
-) -> BatchResult:
+) -> QuestionBatchResult:
     return await service.batch(context, body.questions)
 
 

@@ -26,7 +26,7 @@ from studyhub.assignments.models import (
     SubmissionStatus,
 )
 from studyhub.core.pagination import Pagination
-from studyhub.core.schemas import StrictModel
+from studyhub.core.schemas import BatchRowError, BatchRowStatus, StrictModel
 from studyhub.courses.schemas import AssignmentSummary
 
 MAX_OPTIONS = 26
@@ -195,23 +195,17 @@ class QuestionBatch(StrictModel):
     questions: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class RowError(BaseModel):
-    error: str
-    message: str
-    details: dict[str, Any] | None = None
-
-
-class BatchRow(BaseModel):
+class QuestionBatchRow(BaseModel):
     index: int
-    status: str = Field(examples=["created", "error"])
+    status: BatchRowStatus
     id: int | None = None
-    error: RowError | None = None
+    error: BatchRowError | None = None
 
 
-class BatchResult(BaseModel):
+class QuestionBatchResult(BaseModel):
     created: int
     failed: int
-    results: list[BatchRow]
+    results: list[QuestionBatchRow]
 
 
 # -- assignments -------------------------------------------------------------------------------

@@ -1,8 +1,32 @@
-"""Prometheus metrics of the process (`GET /metrics`)."""
+"""Prometheus metrics of the process (`GET /metrics`).
+
+With several worker processes set `PROMETHEUS_MULTIPROC_DIR` (an environment variable, read by
+prometheus_client at import): every worker writes its samples there and `/metrics` aggregates
+them, whichever worker answers. `studyhub serve` empties the directory before starting workers,
+and a worker marks itself dead on shutdown so its live gauges drop out.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+import os
+import weakref
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 REQUESTS = Counter(
     "studyhub_http_requests_total",
@@ -18,6 +42,35 @@ LATENCY = Histogram(
 CACHE_OPERATIONS = Counter(
     "studyhub_cache_operations_total", "Cache lookups by result", ["cache", "result"]
 )
+LOGIN_FAILURES = Counter(
+    "studyhub_login_failures_total", "Failed logins (wrong password or unknown account)"
+)
+RATE_LIMIT_HITS = Counter(
+    "studyhub_rate_limit_hits_total",
+    "Requests refused by the abuse guards, by reason: quota (per-IP API limit), login_lockout "
+    "(account or IP locked after failed logins), ip_auto_block, ip_admin_block",
+    ["reason"],
+)
+IP_AUTO_BLOCKS = Counter(
+    "studyhub_ip_auto_blocks_total", "Addresses blocked automatically after repeated failed logins"
+)
+DB_POOL_SIZE = Gauge(
+    "studyhub_db_pool_size",
+    "Configured connection pool size (summed over live workers)",
+    multiprocess_mode="livesum",
+)
+DB_POOL_LIMIT = Gauge(
+    "studyhub_db_pool_limit",
+    "Most connections the pool may hand out: size + max overflow (summed over live workers)",
+    multiprocess_mode="livesum",
+)
+DB_POOL_CHECKED_OUT = Gauge(
+    "studyhub_db_pool_checked_out",
+    "Connections currently checked out of the pool (summed over live workers)",
+    multiprocess_mode="livesum",
+)
+# Per engine: (size, limit) it added to the gauges, taken off again by `release_pool`.
+_POOLS: weakref.WeakKeyDictionary[Engine, tuple[int, int]] = weakref.WeakKeyDictionary()
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -25,5 +78,52 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     LATENCY.labels(method, route).observe(seconds)
 
 
+def instrument_pool(engine: AsyncEngine) -> None:
+    """Track the engine's pool in the `studyhub_db_pool_*` gauges until `release_pool`."""
+    pool: Any = engine.sync_engine.pool
+    size = int(pool.size()) if hasattr(pool, "size") else 0
+    overflow = int(getattr(pool, "_max_overflow", 0) or 0)
+    DB_POOL_SIZE.inc(size)
+    DB_POOL_LIMIT.inc(size + max(overflow, 0))
+    _POOLS[engine.sync_engine] = (size, size + max(overflow, 0))
+
+    def checkout(*_: Any) -> None:
+        DB_POOL_CHECKED_OUT.inc()
+
+    def checkin(*_: Any) -> None:
+        DB_POOL_CHECKED_OUT.dec()
+
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+
+
+def release_pool(engine: AsyncEngine) -> None:
+    size, limit = _POOLS.pop(engine.sync_engine, (0, 0))
+    DB_POOL_SIZE.dec(size)
+    DB_POOL_LIMIT.dec(limit)
+
+
+def worker_exiting() -> None:
+    """In multiprocess mode, drop this process's live gauges from the aggregate."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def prepare_multiprocess_dir() -> None:
+    """Create and empty `PROMETHEUS_MULTIPROC_DIR` before workers start (stale files of a
+    previous run would otherwise be counted again)."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
 def render_metrics() -> tuple[bytes, str]:
-    return generate_latest(), CONTENT_TYPE_LATEST
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

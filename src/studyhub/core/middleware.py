@@ -46,6 +46,14 @@ _COMMON_HEADERS = [
 
 
 def _route_template(scope: Scope) -> str:
+    """The matched route's full path template (`/api/v1/courses/{course_id}`), never the raw path.
+
+    FastAPI ≥ 0.16x keeps included routers nested: `scope["route"]` then lacks the prefixes of
+    the routers above its own, so its effective route context (full template) is preferred."""
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    full = getattr(context, "path_format", None)
+    if isinstance(full, str) and full:
+        return full
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(path) if path else "<unmatched>"

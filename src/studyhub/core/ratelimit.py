@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from studyhub.core.cache import CircuitBreaker
 from studyhub.core.clientip import Network, client_ip
 from studyhub.core.errors import RateLimited, error_response
+from studyhub.core.metrics import IP_AUTO_BLOCKS, LOGIN_FAILURES, RATE_LIMIT_HITS
 
 logger = logging.getLogger("studyhub.ratelimit")
 T = TypeVar("T")
@@ -217,17 +218,21 @@ class AbuseGuard:
     async def ensure_allowed(self, ip: str, account: str) -> None:
         blocked = await self.blocked_for(ip)
         if blocked is not None:
+            RATE_LIMIT_HITS.labels("ip_auto_block").inc()
             raise RateLimited(blocked, "Too many failed logins from this address; try later")
         remaining, reset = await self.limiter.moving_stats(self.account_item, _account_id(account))
         if remaining <= 0:
+            RATE_LIMIT_HITS.labels("login_lockout").inc()
             raise RateLimited(_seconds_until(reset), "Too many failed logins; try again later")
 
     async def record_failure(self, ip: str, account: str) -> None:
+        LOGIN_FAILURES.inc()
         await self.limiter.moving_hit(self.account_item, _account_id(account))
         if await self.limiter.moving_hit(self.ip_item, ip) <= 0:
             count, _ = await self.limiter.current(self.block_item, ip)
             if not count:
                 logger.warning("ip %s blocked after repeated login failures", ip)
+                IP_AUTO_BLOCKS.inc()
                 await self.limiter.count(self.block_item, ip)
 
     async def record_success(self, ip: str, account: str) -> None:
@@ -283,6 +288,7 @@ class RateLimitMiddleware:
         request = Request(scope)
         blocklist: BlockList | None = getattr(scope["app"].state, "ip_blocklist", None)
         if blocklist is not None and await blocklist.is_blocked(ip):
+            RATE_LIMIT_HITS.labels("ip_admin_block").inc()
             return error_response(
                 request,
                 403,
@@ -292,6 +298,7 @@ class RateLimitMiddleware:
             )
         blocked_for = await guard.blocked_for(ip)
         if blocked_for is not None:
+            RATE_LIMIT_HITS.labels("ip_auto_block").inc()
             return error_response(
                 request,
                 429,
@@ -300,6 +307,7 @@ class RateLimitMiddleware:
                 headers={**quota.headers(), "Retry-After": str(blocked_for)},
             )
         if not quota.allowed:
+            RATE_LIMIT_HITS.labels("quota").inc()
             return error_response(
                 request,
                 429,

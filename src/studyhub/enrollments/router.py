@@ -7,19 +7,19 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from studyhub.auth.dependencies import CurrentUser
 from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
+from studyhub.core.schemas import BatchRowError, BatchRowStatus
 from studyhub.courses.access import StaffCourseDep, TeacherCourseDep
 from studyhub.enrollments.dependencies import EnrollmentServiceDep
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 from studyhub.enrollments.schemas import (
-    BatchRowResult,
     EnrollmentBatchRequest,
     EnrollmentBatchResponse,
+    EnrollmentBatchRow,
     EnrollmentCreate,
     EnrollmentList,
     EnrollmentOut,
     EnrollmentUpdate,
     MyCourseList,
-    RowError,
 )
 from studyhub.enrollments.service import RowOutcome
 
@@ -124,15 +124,17 @@ async def create_enrollments_batch(
     return EnrollmentBatchResponse(created=created, failed=len(results) - created, results=results)
 
 
-def _row_result(outcome: RowOutcome) -> BatchRowResult:
+def _row_result(outcome: RowOutcome) -> EnrollmentBatchRow:
     if outcome.error is None:
-        return BatchRowResult(index=outcome.index, status="created", user_id=outcome.user_id)
+        return EnrollmentBatchRow(
+            index=outcome.index, status=BatchRowStatus.CREATED, user_id=outcome.user_id
+        )
     error = outcome.error
-    return BatchRowResult(
+    return EnrollmentBatchRow(
         index=outcome.index,
-        status="error",
+        status=BatchRowStatus.ERROR,
         user_id=outcome.user_id,
-        error=RowError(error=error.code, message=error.message, details=error.details),
+        error=BatchRowError(error=error.code, message=error.message, details=error.details),
     )
 
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from studyhub.core.pagination import Pagination
-from studyhub.core.schemas import StrictModel
+from studyhub.core.schemas import BatchRowError, BatchRowStatus, StrictModel
 from studyhub.courses.schemas import CourseSummary
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 
@@ -78,23 +78,17 @@ class EnrollmentBatchRequest(StrictModel):
     )
 
 
-class RowError(BaseModel):
-    error: str = Field(examples=["COURSE_FULL"])
-    message: str
-    details: dict[str, Any] | None = None
-
-
-class BatchRowResult(BaseModel):
+class EnrollmentBatchRow(BaseModel):
     index: int = Field(description="Position of the row in the request, from 0")
-    status: Literal["created", "error"]
+    status: BatchRowStatus
     user_id: int | None = None
-    error: RowError | None = None
+    error: BatchRowError | None = None
 
 
 class EnrollmentBatchResponse(BaseModel):
     created: int
     failed: int
-    results: list[BatchRowResult]
+    results: list[EnrollmentBatchRow]
 
 
 class Progress(BaseModel):

@@ -17,15 +17,15 @@ from studyhub.core.http import (
 )
 from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
+from studyhub.core.schemas import BatchRowError, BatchRowStatus
 from studyhub.users.admin_service import RowOutcome, UserChanges
 from studyhub.users.dependencies import UserAdminServiceDep
 from studyhub.users.models import UserRole
 from studyhub.users.repository import UserQuery
 from studyhub.users.schemas import (
-    BatchRowResult,
-    RowError,
     UserBatchRequest,
     UserBatchResponse,
+    UserBatchRow,
     UserCreate,
     UserList,
     UserOut,
@@ -102,14 +102,14 @@ async def create_users_batch(
     return UserBatchResponse(created=created, failed=len(results) - created, results=results)
 
 
-def _row_result(outcome: RowOutcome) -> BatchRowResult:
+def _row_result(outcome: RowOutcome) -> UserBatchRow:
     if outcome.user is not None:
-        return BatchRowResult(index=outcome.index, status="created", id=outcome.user.id)
+        return UserBatchRow(index=outcome.index, status=BatchRowStatus.CREATED, id=outcome.user.id)
     error = outcome.error
-    return BatchRowResult(
+    return UserBatchRow(
         index=outcome.index,
-        status="error",
-        error=RowError(error=error.code, message=error.message, details=error.details)
+        status=BatchRowStatus.ERROR,
+        error=BatchRowError(error=error.code, message=error.message, details=error.details)
         if error is not None
         else None,
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from studyhub.core.http import compute_etag
 from studyhub.core.pagination import Pagination
 from studyhub.core.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from studyhub.core.schemas import StrictModel
+from studyhub.core.schemas import BatchRowError, BatchRowStatus, StrictModel
 from studyhub.users.models import User, UserRole
 
 Username = Annotated[
@@ -120,23 +120,17 @@ class UserBatchRequest(StrictModel):
     )
 
 
-class RowError(BaseModel):
-    error: str = Field(examples=["USERNAME_TAKEN"])
-    message: str
-    details: dict[str, Any] | None = None
-
-
-class BatchRowResult(BaseModel):
+class UserBatchRow(BaseModel):
     index: int = Field(description="Position of the row in the request, from 0")
-    status: Literal["created", "error"]
+    status: BatchRowStatus
     id: int | None = None
-    error: RowError | None = None
+    error: BatchRowError | None = None
 
 
 class UserBatchResponse(BaseModel):
     created: int
     failed: int
-    results: list[BatchRowResult]
+    results: list[UserBatchRow]
 
 
 __all__ = [
