@@ -40,3 +40,24 @@ async def test_logout_on_one_process_is_honoured_by_the_other(
             assert logout.status_code == 204
             after = await client.get(f"{second}/api/v1/auth/me", headers=headers)
             assert after.status_code == 401
+
+
+async def test_rate_limits_are_shared_between_processes(
+    settings: Settings, redis_url: str, cache_prefix: str
+) -> None:
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_PREFIX": cache_prefix + "two-rl:",
+        "RATE_LIMIT_PER_MINUTE": "6",
+    }
+    with running_server(env) as first, running_server(env) as second:
+        async with httpx.AsyncClient(timeout=10) as client:
+            statuses = []
+            for number in range(8):
+                base = first if number % 2 == 0 else second
+                statuses.append((await client.get(f"{base}/api/v1/auth/me")).status_code)
+    # One quota of 6 for the client IP across both processes: the 7th request is refused. With
+    # a quota per process each would still allow it (4 requests each).
+    assert statuses[:6] == [401] * 6
+    assert statuses[6:] == [429, 429]
