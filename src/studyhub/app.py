@@ -29,6 +29,10 @@ from studyhub.core.storage import FileStore
 from studyhub.courses.content_router import router as content_router
 from studyhub.courses.router import router as courses_router
 from studyhub.health.router import router as health_router
+from studyhub.indexer.client import build_indexer
+from studyhub.outbox.relay import OutboxRelay
+from studyhub.personal.router import router as personal_router
+from studyhub.search.router import router as search_router
 from studyhub.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -45,7 +49,9 @@ TAGS = [
     {"name": "courses", "description": "The catalog and each course's lifecycle and outline."},
     {"name": "content", "description": "Weeks and lectures, with their files."},
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
-    {"name": "admin", "description": "Administration: the IP block list."},
+    {"name": "personal", "description": "Your own knowledge base: folders, notes and files."},
+    {"name": "search", "description": "Search lectures and your notes (through StudyIndexer)."},
+    {"name": "admin", "description": "Administration: the IP block list and the indexing outbox."},
     {"name": "users", "description": "User administration (admins only)."},
     {"name": "health", "description": "Liveness, readiness and metrics for operators."},
 ]
@@ -75,9 +81,19 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             lockout_seconds=settings.login_lockout_seconds,
         )
         app.state.ip_blocklist = IpBlockList(app.state.database, app.state.cache)
+        # None without INDEXER_URL: jobs stay queued and search answers 503.
+        app.state.indexer = indexer = build_indexer(settings)
+        app.state.outbox_relay = relay = OutboxRelay(
+            app.state.database, indexer, app.state.files, settings
+        )
+        if settings.outbox_relay_enabled:
+            relay.start()  # no-op without an indexer
         try:
             yield
         finally:
+            await relay.stop()  # after its current round, before the clients it uses close
+            if indexer is not None:
+                await indexer.aclose()
             await limiter.close()
             app.state.passwords.close()
             await app.state.cache.close()
@@ -153,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(courses_router)
     api.include_router(content_router)
+    api.include_router(search_router)
+    api.include_router(personal_router)
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api)

@@ -4,6 +4,8 @@ from studyhub.admin.models import IpBlock
 from studyhub.auth.models import AuthSession, RefreshToken
 from studyhub.courses.models import Course, Lecture, Week
 from studyhub.enrollments.models import Enrollment
+from studyhub.outbox.models import OutboxEvent
+from studyhub.personal.models import PersonalFolder, PersonalItem
 from studyhub.users.models import User
 
 __all__ = [
@@ -12,6 +14,9 @@ __all__ = [
     "Enrollment",
     "IpBlock",
     "Lecture",
+    "OutboxEvent",
+    "PersonalFolder",
+    "PersonalItem",
     "RefreshToken",
     "User",
     "Week",

@@ -10,6 +10,7 @@ from studyhub.courses.content import ContentService
 from studyhub.courses.repository import CourseRepository, LectureRepository, WeekRepository
 from studyhub.courses.service import CourseService
 from studyhub.enrollments.repository import EnrollmentRepository
+from studyhub.outbox.repository import OutboxRepository
 
 
 def get_course_service(request: Request, session: SessionDep) -> CourseService:
@@ -28,6 +29,7 @@ def get_content_service(request: Request, session: SessionDep) -> ContentService
         LectureRepository(session),
         CourseCache(request.app.state.cache, session),
         request.app.state.files,
+        OutboxRepository(session),
     )
 
 
