@@ -26,6 +26,8 @@ from studyhub.app import create_app
 from studyhub.core.config import Environment, Settings
 from studyhub.core.db import Base, Database, create_engine
 
+pytest_plugins = ["tests.support.indexer_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 TEST_CACHE = os.environ.get("TEST_CACHE", "memory")

@@ -64,6 +64,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin-ip-blocks-create": ADMIN,
     "admin-ip-blocks-delete": ADMIN,
     "admin-ip-blocks-get": ADMIN,
+    "admin-outbox-list": ADMIN,
+    "admin-outbox-retry": ADMIN,
     # Course-scoped rows: "teacher", "ta" and "student" hold those roles in the course under test.
     "courses-list": USERS,
     "courses-create": frozenset({"teacher", "admin"}),
@@ -107,9 +109,38 @@ ACCESS: dict[str, frozenset[str]] = {
     # Only the course's active students submit; staff and admins are refused (403).
     "submissions-create": frozenset({"student"}),
     "submissions-list": USERS,
+    # Needs a reader of the course; 503 (search not configured here) is past authorisation.
+    "lectures-similar": USERS,
+    "search-query": USERS,
+    # Owner-only: the matrix creates no personal objects, so by-id operations are 404 for every
+    # caller, which is right (someone else's folder or item is a 404 too).
+    "personal-folders-list": USERS,
+    "personal-folders-create": USERS,
+    "personal-folders-get": USERS,
+    "personal-folders-update": USERS,
+    "personal-folders-delete": USERS,
+    "personal-items-list": USERS,
+    "personal-items-create": USERS,
+    "personal-items-get": USERS,
+    "personal-items-update": USERS,
+    "personal-items-delete": USERS,
+    "personal-items-download": USERS,
 }
 # Operations whose object the matrix does not create: a 404 there is not an access failure.
-MAY_BE_MISSING = {"admin-ip-blocks-delete", "admin-ip-blocks-get"}
+MAY_BE_MISSING = {
+    "admin-ip-blocks-delete",
+    "admin-ip-blocks-get",
+    "admin-outbox-retry",
+    "personal-folders-get",
+    "personal-folders-update",
+    "personal-folders-delete",
+    "personal-items-list",
+    "personal-items-create",
+    "personal-items-get",
+    "personal-items-update",
+    "personal-items-delete",
+    "personal-items-download",
+}
 # Served outside /api/v1 and open to anyone by design.
 OPEN_OUTSIDE_API = {"health-live", "health-ready", "metrics-scrape"}
 

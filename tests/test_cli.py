@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -21,7 +21,9 @@ from studyhub.cli import app
 from studyhub.core.config import Settings
 from studyhub.core.db import Database, create_engine
 from studyhub.core.passwords import PasswordHasher
+from studyhub.outbox.models import OutboxEvent
 from studyhub.users.models import User, UserRole
+from tests.factories import attach_text_file, make_course, make_lecture, make_week
 
 runner = CliRunner()
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
@@ -162,3 +164,39 @@ def test_the_console_script_explains_itself() -> None:
     )
     for command in ("serve", "init-db", "create-admin", "seed", "openapi"):
         assert command in result.stdout
+
+
+async def _course_with_a_file(url: str, root: Path) -> str:
+    database = Database(create_engine(Settings(_env_file=None, database_url=url)))
+    try:
+        course = await make_course(database, code="BIO101")
+        lecture = await make_lecture(database, await make_week(database, course))
+        await attach_text_file(database, lecture, root)
+        await make_lecture(database, await make_week(database, course, number=2))  # no file
+        async with database.session(write=False) as session:
+            assert await session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+        return course.code
+    finally:
+        await database.dispose()
+
+
+async def _jobs(url: str) -> list[tuple[str, str]]:
+    database = Database(create_engine(Settings(_env_file=None, database_url=url)))
+    try:
+        async with database.session(write=False) as session:
+            rows = await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))
+            return [(e.kind.value, e.status.value) for e in rows]
+    finally:
+        await database.dispose()
+
+
+def test_reindex_queues_lecture_files(cli_env: str, tmp_cwd: Path) -> None:
+    assert runner.invoke(app, ["init-db"]).exit_code == 0
+    code = asyncio.run(_course_with_a_file(cli_env, tmp_cwd / "uploads" / "files"))
+    result = runner.invoke(app, ["reindex", "--course", code.lower()])
+    assert result.exit_code == 0, result.output
+    assert "Queued 1 lecture file(s)" in result.output
+    assert asyncio.run(_jobs(cli_env)) == [("index", "pending")]
+    unknown = runner.invoke(app, ["reindex", "--course", "NOPE"])
+    assert unknown.exit_code == 2
+    assert "no course" in unknown.output

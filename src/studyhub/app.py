@@ -33,6 +33,10 @@ from studyhub.courses.content_router import router as content_router
 from studyhub.courses.router import router as courses_router
 from studyhub.enrollments.router import router as enrollments_router
 from studyhub.health.router import router as health_router
+from studyhub.indexer.client import build_indexer
+from studyhub.outbox.relay import OutboxRelay
+from studyhub.personal.router import router as personal_router
+from studyhub.search.router import router as search_router
 from studyhub.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -58,7 +62,9 @@ TAGS = [
         "description": "Practice and graded assignments, submissions and their grading.",
     },
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
-    {"name": "admin", "description": "Administration: the IP block list."},
+    {"name": "personal", "description": "Your own knowledge base: folders, notes and files."},
+    {"name": "search", "description": "Search lectures and your notes (through StudyIndexer)."},
+    {"name": "admin", "description": "Administration: the IP block list and the indexing outbox."},
     {"name": "users", "description": "User administration (admins only)."},
     {"name": "health", "description": "Liveness, readiness and metrics for operators."},
 ]
@@ -89,9 +95,19 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             lockout_seconds=settings.login_lockout_seconds,
         )
         app.state.ip_blocklist = IpBlockList(app.state.database, app.state.cache)
+        # None without INDEXER_URL: jobs stay queued and search answers 503.
+        app.state.indexer = indexer = build_indexer(settings)
+        app.state.outbox_relay = relay = OutboxRelay(
+            app.state.database, indexer, app.state.files, settings
+        )
+        if settings.outbox_relay_enabled:
+            relay.start()  # no-op without an indexer
         try:
             yield
         finally:
+            await relay.stop()  # after its current round, before the clients it uses close
+            if indexer is not None:
+                await indexer.aclose()
             await limiter.close()
             app.state.passwords.close()
             await app.state.cache.close()
@@ -172,6 +188,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(enrollments_router)
     api.include_router(questions_router)
     api.include_router(assignments_router)
+    api.include_router(search_router)
+    api.include_router(personal_router)
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api)

@@ -207,6 +207,26 @@ def _print_import_report(report: Any) -> None:
 
 
 @app.command()
+def reindex(
+    course: Annotated[
+        str | None, typer.Option("--course", help="Only this course (its code)")
+    ] = None,
+) -> None:
+    """Queue lecture files for indexing again; a server with INDEXER_URL set delivers them.
+
+    Example: studyhub reindex --course CS101
+    """
+    from studyhub.outbox.reindex import enqueue_reindex
+
+    try:
+        count = asyncio.run(enqueue_reindex(get_settings(), course))
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"Queued {count} lecture file(s) for indexing")
+
+
+@app.command()
 def openapi(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")

@@ -5,6 +5,8 @@ from studyhub.assignments.models import Assignment, AssignmentQuestion, Question
 from studyhub.auth.models import AuthSession, RefreshToken
 from studyhub.courses.models import Course, Lecture, Week
 from studyhub.enrollments.models import Enrollment
+from studyhub.outbox.models import OutboxEvent
+from studyhub.personal.models import PersonalFolder, PersonalItem
 from studyhub.users.models import User
 
 __all__ = [
@@ -15,6 +17,9 @@ __all__ = [
     "Enrollment",
     "IpBlock",
     "Lecture",
+    "OutboxEvent",
+    "PersonalFolder",
+    "PersonalItem",
     "Question",
     "RefreshToken",
     "Submission",

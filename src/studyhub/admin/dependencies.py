@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from studyhub.admin.outbox import OutboxAdminService
 from studyhub.admin.repository import IpBlockRepository
 from studyhub.admin.service import IpBlockService
 from studyhub.core.db import SessionDep
+from studyhub.outbox.repository import OutboxRepository
 
 
 def get_ip_block_service(request: Request, session: SessionDep) -> IpBlockService:
@@ -14,3 +16,10 @@ def get_ip_block_service(request: Request, session: SessionDep) -> IpBlockServic
 
 
 IpBlockServiceDep = Annotated[IpBlockService, Depends(get_ip_block_service)]
+
+
+def get_outbox_admin_service(session: SessionDep) -> OutboxAdminService:
+    return OutboxAdminService(OutboxRepository(session))
+
+
+OutboxAdminServiceDep = Annotated[OutboxAdminService, Depends(get_outbox_admin_service)]

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
 
-from studyhub.admin.dependencies import IpBlockServiceDep
-from studyhub.admin.schemas import IpBlockCreate, IpBlockOut, IpBlocksPage
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from studyhub.admin.dependencies import IpBlockServiceDep, OutboxAdminServiceDep
+from studyhub.admin.schemas import (
+    IpBlockCreate,
+    IpBlockOut,
+    IpBlocksPage,
+    OutboxEventOut,
+    OutboxPage,
+)
 from studyhub.admin.service import IpBlockView
 from studyhub.auth.dependencies import AdminUser, ClientDep
 from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
+from studyhub.outbox.models import OutboxStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -87,3 +96,38 @@ async def delete_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServ
 )
 async def get_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServiceDep) -> IpBlockOut:
     return _out(await service.get(block_id))
+
+
+@router.get(
+    "/outbox",
+    name="admin-outbox-list",
+    summary="StudyIndexer jobs (index/delete) and their delivery state, newest first",
+    responses=error_responses(401, 403),
+)
+async def list_outbox(
+    _admin: AdminUser,
+    service: OutboxAdminServiceDep,
+    params: PageDep,
+    request: Request,
+    response: Response,
+    status: Annotated[OutboxStatus | None, Query(description="Only jobs in this state")] = None,
+) -> OutboxPage:
+    events, total = await service.list(status, params)
+    set_link_header(request, response, params, total)
+    return OutboxPage(
+        events=[OutboxEventOut.model_validate(e) for e in events], pagination=params.meta(total)
+    )
+
+
+@router.post(
+    "/outbox/{event_id}/retry",
+    name="admin-outbox-retry",
+    summary="Queue a failed or dead job again (409 NOT_RETRYABLE otherwise)",
+    responses=error_responses(401, 403, 404, 409),
+)
+async def retry_outbox(
+    event_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    _admin: AdminUser,
+    service: OutboxAdminServiceDep,
+) -> OutboxEventOut:
+    return OutboxEventOut.model_validate(await service.retry(event_id))

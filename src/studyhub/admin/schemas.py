@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from studyhub.core.pagination import Pagination
 from studyhub.core.schemas import StrictModel
+from studyhub.outbox.models import OutboxKind, OutboxStatus, SubjectType
 
 
 class IpBlockCreate(StrictModel):
@@ -51,4 +52,25 @@ class IpBlockOut(BaseModel):
 
 class IpBlocksPage(BaseModel):
     ip_blocks: list[IpBlockOut]
+    pagination: Pagination
+
+
+class OutboxEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: OutboxKind
+    subject_type: SubjectType
+    subject_id: int
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    document_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OutboxPage(BaseModel):
+    events: list[OutboxEventOut]
     pagination: Pagination

@@ -53,6 +53,24 @@ class Settings(BaseSettings):
     cache_prefix: str = "studyhub:"
     indexer_url: str | None = None
     indexer_api_key: str | None = None
+    # StudyIndexer client (DESIGN.md §8): per-phase timeouts, an overall deadline per call (retries
+    # and Retry-After waits included), a longer one for uploads, a response size cap, a breaker.
+    indexer_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    indexer_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    indexer_read_timeout_seconds: float = Field(default=3.0, gt=0, le=120)
+    indexer_upload_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    indexer_max_response_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    indexer_breaker_threshold: int = Field(default=5, ge=1)
+    indexer_breaker_cooldown_seconds: float = Field(default=30.0, gt=0)
+    # The outbox relay that delivers index/delete jobs to StudyIndexer (only when INDEXER_URL is
+    # set). Tests switch the background loop off and call `OutboxRelay.run_once()` themselves.
+    outbox_relay_enabled: bool = True
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    outbox_batch_size: int = Field(default=20, ge=1, le=500)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Benchmarks only: an artificial delay in search's permission query, to show that the DB work
+    # and the StudyIndexer call overlap. Refused in production.
+    bench_search_db_delay_seconds: float = Field(default=0.0, ge=0, le=10)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -125,6 +143,8 @@ class Settings(BaseSettings):
                 )
             if self.password_hash_fast:
                 raise ValueError("PASSWORD_HASH_FAST is for tests only")
+            if self.bench_search_db_delay_seconds:
+                raise ValueError("BENCH_SEARCH_DB_DELAY_SECONDS is for benchmarks only")
         return self
 
     @property

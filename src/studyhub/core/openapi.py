@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from studyhub.core.errors import ErrorBody
 
@@ -107,6 +108,19 @@ def install_openapi(app: FastAPI, *, api_prefix: str = "/api/v1") -> None:
     app.openapi = build  # type: ignore[method-assign]
 
 
+# Schemas that routes reference by hand (request bodies declared through `openapi_extra`, such as
+# an endpoint taking JSON or multipart): added to the components when the document is built.
+_EXTRA_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def schema_ref(name: str, schema: dict[str, Any] | type[BaseModel]) -> dict[str, str]:
+    """Register a named component schema and return a `$ref` to it."""
+    if isinstance(schema, type):
+        schema = schema.model_json_schema(ref_template="#/components/schemas/{model}")
+    _EXTRA_SCHEMAS[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def shape_schema(schema: dict[str, Any], *, api_prefix: str) -> dict[str, Any]:
     """Apply the conventions of API.md §0 to a schema built by FastAPI (in place; returned)."""
     components = schema.setdefault("components", {})
@@ -114,6 +128,8 @@ def shape_schema(schema: dict[str, Any], *, api_prefix: str) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, extra in _EXTRA_SCHEMAS.items():
+        schemas.setdefault(name, extra)
     components.setdefault("headers", {}).update(_HEADERS)
 
     for path, path_item in schema.get("paths", {}).items():

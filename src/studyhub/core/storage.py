@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from studyhub.core.db import after_commit, after_rollback
 from studyhub.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed

@@ -29,6 +29,9 @@ from studyhub.courses.schemas import (
 )
 from studyhub.courses.service import week_out
 from studyhub.courses.views import lecture_out
+from studyhub.indexer.schemas import DOCUMENT_TYPES
+from studyhub.outbox.models import SubjectType
+from studyhub.outbox.repository import OutboxRepository
 
 LECTURE_FILE_KINDS = {FileKind.PDF, FileKind.TEXT, FileKind.MARKDOWN, FileKind.DOCX}
 REQUIRED_FIELDS = ("title", "number", "content_type", "is_published")
@@ -48,12 +51,16 @@ class ContentService:
         assignments: AssignmentRepository,
         cache: CourseCache,
         files: FileStore,
+        outbox: OutboxRepository,
     ) -> None:
         self.weeks = weeks
         self.lectures = lectures
         self.assignments = assignments
         self.cache = cache
         self.files = files
+        # Index jobs are written in the request's transaction: committed with the change or not
+        # at all, and delivered by the relay only after the commit (DESIGN.md §8).
+        self.outbox = outbox
 
     # -- weeks ------------------------------------------------------------------------------
 
@@ -107,6 +114,7 @@ class ContentService:
         await self.weeks.delete(week)
         for lecture in lectures:
             self._discard_file_after_commit(lecture.file_storage_name)
+            self._unindex(lecture)
         self.cache.course_changed(context.course.id)
 
     # -- lectures ---------------------------------------------------------------------------
@@ -162,9 +170,11 @@ class ContentService:
         return lecture
 
     async def delete_lecture(self, context: CourseContext, lecture_id: int) -> None:
-        lecture = await self.lecture(context, lecture_id)
+        # Locked: the relay may be recording a new document id for it right now (see _attach).
+        lecture = await self.lecture(context, lecture_id, lock=True)
         await self.lectures.delete(lecture)
         self._discard_file_after_commit(lecture.file_storage_name)
+        self._unindex(lecture)
         self.cache.course_changed(context.course.id)
 
     # -- lecture files ----------------------------------------------------------------------
@@ -186,12 +196,17 @@ class ContentService:
         lecture = await self.lecture(context, lecture_id)
         stored = await self.files.save(upload, LECTURE_FILE_KINDS)
         self.files.delete_on_rollback(self.lectures.session, stored.storage_name)
+        # Re-read under a row lock (FOR UPDATE on PostgreSQL) once the slow part is over, so the
+        # document id replaced below is the one the relay last committed; an unlocked copy could
+        # be overwritten with None and that document never deleted.
+        lecture = await self.lecture(context, lecture_id, lock=True)
         return await self._attach(context, lecture, stored)
 
     async def _attach(
         self, context: CourseContext, lecture: Lecture, upload: StoredFile
     ) -> Lecture:
         previous = lecture.file_storage_name
+        self._unindex(lecture)  # the replaced file's document, if it was indexed
         await self.lectures.update(
             lecture,
             {
@@ -200,12 +215,35 @@ class ContentService:
                 "file_media_type": upload.media_type,
                 "file_storage_name": upload.storage_name,
                 "index_status": IndexStatus.PENDING,
+                "indexer_document_id": None,
             },
+        )
+        self.outbox.enqueue_index(
+            SubjectType.LECTURE,
+            lecture.id,
+            lecture_index_payload(lecture.id, lecture.course_id, upload.storage_name, upload.kind),
         )
         self._discard_file_after_commit(previous)
         self.cache.course_changed(context.course.id)
         return lecture
 
+    def _unindex(self, lecture: Lecture) -> None:
+        if lecture.indexer_document_id:
+            self.outbox.enqueue_delete(SubjectType.LECTURE, lecture.id, lecture.indexer_document_id)
+
     def _discard_file_after_commit(self, storage_name: str | None) -> None:
         if storage_name:
             self.files.delete_after_commit(self.lectures.session, storage_name)
+
+
+def lecture_index_payload(
+    lecture_id: int, course_id: int, storage_name: str, kind: FileKind | str
+) -> dict[str, object]:
+    """The index job for one version (`revision`) of a lecture's file."""
+    return {
+        "revision": storage_name,
+        "course_id": course_id,
+        "document_type": DOCUMENT_TYPES.get(str(kind), "text"),
+        "collection": "course",
+        "tags": [f"course:{course_id}", f"lecture:{lecture_id}"],
+    }

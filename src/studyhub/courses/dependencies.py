@@ -11,6 +11,7 @@ from studyhub.courses.content import ContentService
 from studyhub.courses.repository import CourseRepository, LectureRepository, WeekRepository
 from studyhub.courses.service import CourseService
 from studyhub.enrollments.repository import EnrollmentRepository
+from studyhub.outbox.repository import OutboxRepository
 
 
 def get_course_service(request: Request, session: SessionDep) -> CourseService:
@@ -35,6 +36,7 @@ def get_content_service(request: Request, session: SessionDep) -> ContentService
             request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
         ),
         request.app.state.files,
+        OutboxRepository(session),
     )
 
 

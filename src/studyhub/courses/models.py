@@ -99,3 +99,5 @@ class Lecture(TimestampMixin, Base):
     index_status: Mapped[IndexStatus] = mapped_column(
         str_enum(IndexStatus), default=IndexStatus.NOT_INDEXED
     )
+    # StudyIndexer's id for the current file's document, once uploaded (search hits join on it).
+    indexer_document_id: Mapped[str | None] = mapped_column(String(64), index=True)

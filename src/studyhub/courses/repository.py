@@ -152,6 +152,24 @@ class CourseRepository:
         await guarded_write(self.session, apply, _code_taken)
         return course
 
+    async def readable_courses(self, user_id: int) -> dict[int, bool]:
+        """The courses whose content the user may read (DESIGN.md §7), each with whether the user
+        is staff there (staff also see unpublished weeks and lectures). Mirrors
+        `CourseContext.level() >= Level.CONTENT`: staff of any course; students, active or
+        completed, of published or archived ones. Admins read everything and never ask."""
+        rows = await self.session.execute(
+            select(Enrollment.course_id, Enrollment.role, Course.status)
+            .join(Course, Course.id == Enrollment.course_id)
+            .where(Enrollment.user_id == user_id, Enrollment.status != EnrollmentStatus.DROPPED)
+        )
+        readable: dict[int, bool] = {}
+        for course_id, role, status in rows:
+            if role in STAFF_ROLES:
+                readable[course_id] = True
+            elif status is not CourseStatus.DRAFT:
+                readable[course_id] = False
+        return readable
+
     async def code_exists(self, code: str, *, excluding: int | None = None) -> bool:
         stmt = select(Course.id).where(Course.code == code)
         if excluding is not None:

@@ -1,0 +1,1 @@
+"""Search through StudyIndexer, restricted to what the caller may read (API.md §7)."""
