@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.db import utcnow
-from studyhub.core.storage import FileStore
+from studyhub.core.storage import FileKind, FileStore
+from studyhub.courses.content import lecture_index_payload
 from studyhub.courses.models import (
     ContentType,
     Course,
@@ -22,6 +23,8 @@ from studyhub.courses.models import (
     Week,
 )
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
+from studyhub.outbox.models import SubjectType
+from studyhub.outbox.repository import OutboxRepository
 from studyhub.users.models import User
 
 
@@ -236,6 +239,7 @@ async def _create(
         week = Week(course_id=course.id, number=week_number, title=title, is_published=published)
         session.add(week)
         await session.flush()
+        pdfs: list[Lecture] = []
         for number, spec in enumerate(lectures, start=1):
             lecture = Lecture(
                 course_id=course.id,
@@ -259,5 +263,17 @@ async def _create(
                 lecture.file_media_type = "application/pdf"
                 lecture.file_storage_name = storage_name
                 lecture.index_status = IndexStatus.PENDING
+                pdfs.append(lecture)
             session.add(lecture)
+        await session.flush()
+        # Queued like any upload: the relay indexes them once StudyIndexer is configured.
+        outbox = OutboxRepository(session)
+        for lecture in pdfs:
+            outbox.enqueue_index(
+                SubjectType.LECTURE,
+                lecture.id,
+                lecture_index_payload(
+                    lecture.id, course.id, str(lecture.file_storage_name), FileKind.PDF
+                ),
+            )
     await session.flush()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 
 from studyhub.core.config import Settings
 from studyhub.core.db import Database
 from studyhub.core.storage import FileKind, FileStore, _sniff
 from studyhub.demo_assignments import seed_assignments
 from studyhub.demo_courses import demo_pdf, seed_courses
+from studyhub.outbox.models import OutboxEvent
 from studyhub.users.models import UserRole
 from tests.factories import make_user
 from tests.helpers import auth_headers
@@ -60,6 +62,9 @@ async def test_seeded_courses(
     )
     assert download.status_code == 200
     assert download.content.startswith(b"%PDF-")
+    async with database.session(write=False) as session:
+        queued = await session.scalar(select(func.count()).select_from(OutboxEvent))
+    assert queued == 2  # both demo PDFs wait for StudyIndexer
 
     assignments = [a for week in outline["weeks"] for a in week["assignments"]]
     assert {a["title"] for a in assignments} == {"Lifecycle quiz", "Requirements check"}
