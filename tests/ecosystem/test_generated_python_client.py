@@ -86,6 +86,10 @@ class Journey:
     course: Any = None  # CourseDetail
     week: Any = None  # WeekOut
     lecture: Any = None  # LectureOut
+    student: str = ""
+    student_client: Any = None  # AuthenticatedClient of the student
+    assignment: Any = None
+    question: Any = None
     done: list[str] = field(default_factory=list)
 
     def authenticated(self) -> Any:
@@ -198,15 +202,80 @@ async def read_the_outline(j: Journey) -> None:
     assert again.status_code == 304
 
 
+@step
+async def student_enrolls(j: Journey) -> None:
+    login = _module("api.auth.auth_login")
+    anonymous = _module("client").Client(base_url=j.base_url, raise_on_unexpected_status=True)
+    tokens = await login.asyncio(
+        client=anonymous,
+        body=_module("models").LoginRequest(username=j.student, password=j.password),
+    )
+    j.student_client = _module("client").AuthenticatedClient(
+        base_url=j.base_url, token=tokens.access_token, raise_on_unexpected_status=True
+    )
+    response = await _module("api.enrollments.enrollments_enroll").asyncio_detailed(
+        j.course.id, client=j.student_client
+    )
+    enrollment = _ok(response, 201)
+    assert enrollment.user.username == j.student
+    assert enrollment.role.value == "student"
+
+
+@step
+async def teacher_sets_an_assignment(j: Journey) -> None:
+    models = _module("models")
+    question = await _module("api.questions.questions_create").asyncio_detailed(
+        j.course.id,
+        client=j.client,
+        body=models.QuestionCreate.from_dict(
+            {"content": "2 + 2 = ?", "type": "numeric", "correct_answer": 4, "status": "active"}
+        ),
+    )
+    j.question = _ok(question, 201)
+    assignment = await _module("api.assignments.assignments_create").asyncio_detailed(
+        j.course.id,
+        j.week.id,
+        client=j.client,
+        body=models.AssignmentCreate.from_dict(
+            {
+                "title": "Warm-up",
+                "type": "practice",
+                "is_published": True,
+                "question_ids": [j.question.id],
+            }
+        ),
+    )
+    j.assignment = _ok(assignment, 201)
+
+
+@step
+async def student_submits(j: Journey) -> None:
+    models = _module("models")
+    response = await _module("api.assignments.submissions_create").asyncio_detailed(
+        j.course.id,
+        j.assignment.id,
+        client=j.student_client,
+        body=models.SubmissionCreate.from_dict({"answers": {str(j.question.id): 4}}),
+    )
+    submission = _ok(response, 201)
+    assert (submission.score, submission.max_score) == (1, 1)
+
+
 async def test_generated_client_drives_a_live_server(
     generated: ModuleType, settings: Settings, database: Database, cache_prefix: str
 ) -> None:
     teacher = await make_user(database, role=UserRole.TEACHER)
+    student = await make_user(database, role=UserRole.STUDENT)
     env = {"DATABASE_URL": settings.database_url, "CACHE_PREFIX": cache_prefix}
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     with running_server(env) as base_url:
-        journey = Journey(base_url=base_url, teacher=teacher.username, password=DEFAULT_PASSWORD)
+        journey = Journey(
+            base_url=base_url,
+            teacher=teacher.username,
+            password=DEFAULT_PASSWORD,
+            student=student.username,
+        )
         for each in STEPS:
             try:
                 await each(journey)
