@@ -29,6 +29,7 @@ from studyhub.core.storage import FileStore
 from studyhub.courses.content_router import router as content_router
 from studyhub.courses.router import router as courses_router
 from studyhub.health.router import router as health_router
+from studyhub.progress.router import router as progress_router
 from studyhub.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -44,6 +45,7 @@ Use **Authorize** with a username and password to try authenticated operations.
 TAGS = [
     {"name": "courses", "description": "The catalog and each course's lifecycle and outline."},
     {"name": "content", "description": "Weeks and lectures, with their files."},
+    {"name": "progress", "description": "Lecture progress events, rollups and staff views."},
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
     {"name": "admin", "description": "Administration: the IP block list."},
     {"name": "users", "description": "User administration (admins only)."},
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(courses_router)
     api.include_router(content_router)
+    api.include_router(progress_router)
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api)
