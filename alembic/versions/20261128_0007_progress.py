@@ -104,7 +104,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lecture_progress", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_lecture_progress_course_id_user_id", ["course_id", "user_id"], unique=False
+            "ix_lecture_progress_course_id_user_id",
+            [
+                "course_id",
+                "user_id",
+                "lecture_id",
+                "completed_at",
+                "last_viewed_at",
+                "active_seconds",
+            ],
+            unique=False,
         )
         batch_op.create_index(
             "ix_lecture_progress_user_id_course_id", ["user_id", "course_id"], unique=False

@@ -37,7 +37,7 @@ class ProgressWorld:
     def url(self, path: str = "") -> str:
         return f"/api/v1/courses/{self.course.id}{path}"
 
-    async def batch(self, events: list[dict[str, Any]], who: str = "student") -> dict[str, Any]:
+    async def batch(self, events: list[Any], who: str = "student") -> dict[str, Any]:
         response = await self.client.post(
             "/api/v1/progress/batch", json={"events": events}, headers=self.headers[who]
         )

@@ -317,11 +317,19 @@ class ProgressRepository:
     async def record_course_completions(
         self, user_id: int, completed: Mapping[int, datetime]
     ) -> None:
-        """The first time a course reaches 100 % is kept: later inserts change nothing."""
+        """Record when courses reached 100 %: the earliest such time is kept (late offline events
+        can move it earlier, never later)."""
         if completed:
             now = utcnow()
+            stmt = self._insert(COMPLETIONS)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["user_id", "course_id"],
+                set_={
+                    "completed_at": _least(COMPLETIONS.c.completed_at, stmt.excluded.completed_at)
+                },
+            )
             await self.session.execute(
-                self._insert(COMPLETIONS).on_conflict_do_nothing(),
+                stmt,
                 [
                     {"user_id": user_id, "course_id": cid, "completed_at": at, "recorded_at": now}
                     for cid, at in completed.items()

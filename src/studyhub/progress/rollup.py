@@ -55,8 +55,10 @@ def course_progress(data: StudentData, course_id: int) -> CourseProgress:
     total, completed = len(items), len(counted)
     course_statuses = [s for s in data.statuses if s.course_id == course_id]
     last_activity = _latest(s.last_activity_at for s in course_statuses)
+    # At 100 %: when the last item was completed (order-independent). Below (an item was added
+    # or uncompleted since): the recorded first completion, kept as history.
     completed_at = data.completions.get(course_id)
-    if completed_at is None and total and completed == total:
+    if total and completed == total:
         completed_at = _latest(statuses[(i.item_type, i.item_id)].completed_at for i in items)
     next_item = next(
         (

@@ -56,7 +56,7 @@ class BatchEvent(StrictModel):
 class BatchIn(StrictModel):
     device_id: DeviceId | None = None
     # Raw objects, validated one by one: one malformed event is rejected, the others apply.
-    events: Annotated[list[dict[str, Any]], Field(max_length=MAX_BATCH_EVENTS)]
+    events: Annotated[list[Any], Field(max_length=MAX_BATCH_EVENTS)]
 
 
 class EventResult(BaseModel):

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -218,9 +217,7 @@ class ProgressService:
         days = {e.occurred_at.date() for events in fresh.values() for e in events}
         await self.repository.add_activity_days(user_id, days)
 
-    async def batch(
-        self, user_id: int, raws: Sequence[dict[str, Any]], device_id: str | None
-    ) -> BatchOut:
+    async def batch(self, user_id: int, raws: Sequence[object], device_id: str | None) -> BatchOut:
         ingested = await self.ingest(user_id, raws, device_id)
         progress = await self._settled_progress(user_id, ingested.course_ids)
         return BatchOut(
