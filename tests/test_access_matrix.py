@@ -125,6 +125,15 @@ ACCESS: dict[str, frozenset[str]] = {
     "personal-items-update": USERS,
     "personal-items-delete": USERS,
     "personal-items-download": USERS,
+    # Progress: only the course's active students record it; staff read everyone's.
+    "progress-lecture-event": frozenset({"student"}),
+    "progress-lecture-uncomplete": frozenset({"student"}),
+    "progress-batch": USERS,  # events are checked one by one against the caller's enrollments
+    "progress-course-get": USERS,
+    "progress-me": USERS,
+    "progress-students-list": STAFF,
+    "progress-students-get": STAFF,
+    "progress-summary": STAFF,
 }
 # Operations whose object the matrix does not create: a 404 there is not an access failure.
 MAY_BE_MISSING = {

@@ -36,6 +36,7 @@ from studyhub.health.router import router as health_router
 from studyhub.indexer.client import build_indexer
 from studyhub.outbox.relay import OutboxRelay
 from studyhub.personal.router import router as personal_router
+from studyhub.progress.router import router as progress_router
 from studyhub.search.router import router as search_router
 from studyhub.users.router import router as users_router
 
@@ -61,6 +62,7 @@ TAGS = [
         "name": "assignments",
         "description": "Practice and graded assignments, submissions and their grading.",
     },
+    {"name": "progress", "description": "Lecture progress events, rollups and staff views."},
     {"name": "auth", "description": "Log in, refresh and revoke tokens; the caller's account."},
     {"name": "personal", "description": "Your own knowledge base: folders, notes and files."},
     {"name": "search", "description": "Search lectures and your notes (through StudyIndexer)."},
@@ -190,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(assignments_router)
     api.include_router(search_router)
     api.include_router(personal_router)
+    api.include_router(progress_router)
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api)

@@ -12,6 +12,7 @@ from studyhub.courses.repository import CourseRepository, LectureRepository, Wee
 from studyhub.courses.service import CourseService
 from studyhub.enrollments.repository import EnrollmentRepository
 from studyhub.outbox.repository import OutboxRepository
+from studyhub.progress.reader import ProgressReader
 
 
 def get_course_service(request: Request, session: SessionDep) -> CourseService:
@@ -24,6 +25,7 @@ def get_course_service(request: Request, session: SessionDep) -> CourseService:
         CourseCache(
             request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
         ),
+        ProgressReader(session),
     )
 
 

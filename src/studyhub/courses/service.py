@@ -35,6 +35,7 @@ from studyhub.courses.schemas import (
 )
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
 from studyhub.enrollments.repository import EnrollmentRepository
+from studyhub.progress.reader import ProgressReader
 from studyhub.users.models import UserRole
 
 ALLOWED_SORTS = {*COURSE_SORTS, *(f"-{name}" for name in COURSE_SORTS)}
@@ -107,6 +108,7 @@ class CourseService:
         assignments: AssignmentRepository,
         enrollments: EnrollmentRepository,
         cache: CourseCache,
+        progress: ProgressReader,
     ) -> None:
         self.courses = courses
         self.weeks = weeks
@@ -114,6 +116,7 @@ class CourseService:
         self.assignments = assignments
         self.enrollments = enrollments
         self.cache = cache
+        self.progress = progress
 
     async def catalog(
         self,
@@ -178,10 +181,33 @@ class CourseService:
         if outline is None:
             outline = await self._outline(course.id, drafts=context.sees_drafts)
             await self.cache.store_outline(course.id, outline, drafts=context.sees_drafts)
+        if context.my_role is CourseRole.STUDENT:
+            outline = await self._with_completion(context, outline)
         name = await self.courses.instructor_name(course)
         return CourseDetail(
             **summary_of(course, name).model_dump(), my_role=context.my_role, weeks=outline
         )
+
+    async def _with_completion(
+        self, context: CourseContext, outline: list[WeekOut]
+    ) -> list[WeekOut]:
+        """The cached outline is per course; a student's `completed` flags are laid over it."""
+        done = await self.progress.completed_item_ids(context.principal.user_id, context.course.id)
+        return [
+            week.model_copy(
+                update={
+                    "lectures": [
+                        item.model_copy(update={"completed": ("lecture", item.id) in done})
+                        for item in week.lectures
+                    ],
+                    "assignments": [
+                        item.model_copy(update={"completed": ("assignment", item.id) in done})
+                        for item in week.assignments
+                    ],
+                }
+            )
+            for week in outline
+        ]
 
     async def _outline(self, course_id: int, *, drafts: bool) -> list[WeekOut]:
         """Weeks with their items in a constant number of queries, whatever the course's size."""

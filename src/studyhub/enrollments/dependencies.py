@@ -8,10 +8,13 @@ from studyhub.core.db import SessionDep
 from studyhub.courses.repository import CourseRepository
 from studyhub.enrollments.repository import EnrollmentRepository
 from studyhub.enrollments.service import EnrollmentService
+from studyhub.progress.reader import ProgressReader
 
 
 def get_enrollment_service(session: SessionDep) -> EnrollmentService:
-    return EnrollmentService(EnrollmentRepository(session), CourseRepository(session))
+    return EnrollmentService(
+        EnrollmentRepository(session), CourseRepository(session), ProgressReader(session)
+    )
 
 
 EnrollmentServiceDep = Annotated[EnrollmentService, Depends(get_enrollment_service)]

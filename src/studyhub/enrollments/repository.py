@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studyhub.core.db import guarded_write, utcnow
 from studyhub.core.errors import AppError
 from studyhub.core.pagination import PageParams
-from studyhub.courses.models import Course, CourseStatus, Lecture, Week
+from studyhub.courses.models import Course, CourseStatus
 from studyhub.courses.repository import STAFF_ROLES, display_name, escape_like
 from studyhub.enrollments.exceptions import AlreadyEnrolled
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
@@ -245,22 +245,6 @@ class EnrollmentRepository:
             MemberCourse(course, display_name(instructor), member_role, member_status)
             for course, instructor, member_role, member_status in rows
         ]
-
-    async def item_totals(self, course_ids: Collection[int]) -> dict[int, int]:
-        """Published lectures of published weeks per course, in one grouped query."""
-        if not course_ids:
-            return {}
-        stmt = (
-            select(Lecture.course_id, func.count(Lecture.id))
-            .join(Week, Week.id == Lecture.week_id)
-            .where(
-                Lecture.course_id.in_(course_ids),
-                Lecture.is_published.is_(True),
-                Week.is_published.is_(True),
-            )
-            .group_by(Lecture.course_id)
-        )
-        return {course_id: int(n) for course_id, n in (await self.session.execute(stmt)).all()}
 
 
 def _already_enrolled(_: IntegrityError) -> AppError:

@@ -172,9 +172,8 @@ async def delete_enrollment(
     "/me/courses",
     name="me-courses",
     summary="The courses I take or teach, with my role and progress",
-    description="Dropped enrollments are left out unless `status=dropped`. **Progress is not "
-    "tracked yet**: `total_items` counts the published lectures of published weeks, while "
-    "`completed_items` and `percentage` are 0 until progress tracking lands.",
+    description="Dropped enrollments are left out unless `status=dropped`. `progress` counts the "
+    "published lectures and assignments of published weeks (API.md §6).",
     responses=error_responses(401),
 )
 async def my_courses(

@@ -44,6 +44,7 @@ from studyhub.enrollments.schemas import (
     MyCourse,
     Progress,
 )
+from studyhub.progress.reader import ProgressReader
 from studyhub.users.models import User, UserRole
 
 
@@ -86,9 +87,12 @@ class RosterPage:
 
 
 class EnrollmentService:
-    def __init__(self, enrollments: EnrollmentRepository, courses: CourseRepository) -> None:
+    def __init__(
+        self, enrollments: EnrollmentRepository, courses: CourseRepository, progress: ProgressReader
+    ) -> None:
         self.enrollments = enrollments
         self.courses = courses
+        self.progress = progress
 
     # -- the student's own enrollment --------------------------------------------------------
 
@@ -210,15 +214,19 @@ class EnrollmentService:
         self, principal: Principal, *, role: CourseRole | None, status: EnrollmentStatus | None
     ) -> list[MyCourse]:
         rows = await self.enrollments.member_courses(principal.user_id, role, status)
-        totals = await self.enrollments.item_totals([row.course.id for row in rows])
-        # Progress tracking is not built yet: completed items are 0 until it is (see the route).
+        # One query for every listed course's progress.
+        summaries = await self.progress.course_summaries(
+            principal.user_id, [row.course.id for row in rows]
+        )
         return [
             MyCourse(
                 **summary_of(row.course, row.instructor_name).model_dump(),
                 my_role=row.role,
                 enrollment_status=row.status,
                 progress=Progress(
-                    percentage=0.0, completed_items=0, total_items=totals.get(row.course.id, 0)
+                    completed_items=summaries[row.course.id][0],
+                    total_items=summaries[row.course.id][1],
+                    percentage=summaries[row.course.id][2],
                 ),
             )
             for row in rows

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from studyhub.core.db import SessionDep
+from studyhub.courses.access import CourseContext, EnrolledCourseDep
+from studyhub.enrollments.models import CourseRole, EnrollmentStatus
+from studyhub.progress.exceptions import NotStudent
+from studyhub.progress.repository import ProgressRepository
+from studyhub.progress.service import ProgressService
+from studyhub.progress.staff_repository import StaffProgressRepository
+from studyhub.progress.staff_service import StaffProgressService
+
+
+def get_progress_service(session: SessionDep) -> ProgressService:
+    return ProgressService(ProgressRepository(session))
+
+
+def get_staff_progress_service(session: SessionDep) -> StaffProgressService:
+    return StaffProgressService(
+        StaffProgressRepository(session), ProgressService(ProgressRepository(session))
+    )
+
+
+async def active_student(context: EnrolledCourseDep) -> CourseContext:
+    """The caller studies this course: an active student enrollment (staff and admins do not
+    record progress)."""
+    member = context.membership
+    if (
+        member is None
+        or member.role is not CourseRole.STUDENT
+        or member.status is not EnrollmentStatus.ACTIVE
+    ):
+        raise NotStudent
+    return context
+
+
+ProgressServiceDep = Annotated[ProgressService, Depends(get_progress_service)]
+StaffProgressServiceDep = Annotated[StaffProgressService, Depends(get_staff_progress_service)]
+StudentCourseDep = Annotated[CourseContext, Depends(active_student)]

@@ -1,0 +1,107 @@
+"""What counts towards progress, and who completed what: the ONE place item sources are listed.
+
+Both functions return a subquery that is a UNION ALL of one SELECT per item source: lectures, and
+assignments (`type_rank` 1, after the week's lectures; completed by their first submission).
+
+Every rollup (a student's course progress, `/me/progress`, the staff table and summary, the
+`ProgressReader`) reads items only through these two functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Integer, String, Subquery, func, literal_column, select, union_all
+
+from studyhub.assignments.models import Assignment, Submission
+from studyhub.courses.models import Lecture, Week
+from studyhub.progress.models import LectureProgress
+
+LECTURE = "lecture"
+ASSIGNMENT = "assignment"
+
+
+def _compound(sources: list[Any], name: str) -> Subquery:
+    # list[Any]: the sources' column types differ per source (typed Select tuples).
+    compound: Any = sources[0] if len(sources) == 1 else union_all(*sources)
+    subquery: Subquery = compound.subquery(name)
+    return subquery
+
+
+def item_catalog(course_ids: Sequence[int]) -> Subquery:
+    """Columns: course_id, week_id, week_number, week_title, item_type, type_rank, item_id,
+    title, number. Only published items of published weeks."""
+    lectures = (
+        select(
+            Lecture.course_id.label("course_id"),
+            Week.id.label("week_id"),
+            Week.number.label("week_number"),
+            Week.title.label("week_title"),
+            literal_column(f"'{LECTURE}'", String).label("item_type"),
+            literal_column("0", Integer).label("type_rank"),
+            Lecture.id.label("item_id"),
+            Lecture.title.label("title"),
+            Lecture.number.label("number"),
+        )
+        .join(Week, Week.id == Lecture.week_id)
+        .where(
+            Lecture.course_id.in_(course_ids),
+            Lecture.is_published.is_(True),
+            Week.is_published.is_(True),
+        )
+    )
+    assignments = (
+        select(
+            Assignment.course_id.label("course_id"),
+            Week.id.label("week_id"),
+            Week.number.label("week_number"),
+            Week.title.label("week_title"),
+            literal_column(f"'{ASSIGNMENT}'", String).label("item_type"),
+            literal_column("1", Integer).label("type_rank"),
+            Assignment.id.label("item_id"),
+            Assignment.title.label("title"),
+            Assignment.id.label("number"),
+        )
+        .join(Week, Week.id == Assignment.week_id)
+        .where(
+            Assignment.course_id.in_(course_ids),
+            Assignment.is_published.is_(True),
+            Week.is_published.is_(True),
+        )
+    )
+    return _compound([lectures, assignments], "items")
+
+
+def item_status(course_ids: Sequence[int], user_ids: Sequence[int] | None = None) -> Subquery:
+    """Columns: user_id, course_id, item_type, item_id, completed_at, last_activity_at,
+    active_seconds: one row per (student, item) with any activity, published or not (join
+    `item_catalog` to count only what counts)."""
+    lectures = select(
+        LectureProgress.user_id.label("user_id"),
+        LectureProgress.course_id.label("course_id"),
+        literal_column(f"'{LECTURE}'", String).label("item_type"),
+        LectureProgress.lecture_id.label("item_id"),
+        LectureProgress.completed_at.label("completed_at"),
+        LectureProgress.last_viewed_at.label("last_activity_at"),
+        LectureProgress.active_seconds.label("active_seconds"),
+    ).where(LectureProgress.course_id.in_(course_ids))
+    # An assignment is completed by its first submission (API.md §6).
+    submissions = (
+        select(
+            Submission.user_id.label("user_id"),
+            Assignment.course_id.label("course_id"),
+            literal_column(f"'{ASSIGNMENT}'", String).label("item_type"),
+            Submission.assignment_id.label("item_id"),
+            func.min(Submission.submitted_at).label("completed_at"),
+            func.max(Submission.submitted_at).label("last_activity_at"),
+            literal_column("0", Integer).label("active_seconds"),
+        )
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Assignment.course_id.in_(course_ids))
+        .group_by(Submission.user_id, Assignment.course_id, Submission.assignment_id)
+    )
+    if user_ids is not None:
+        lectures = lectures.where(LectureProgress.user_id.in_(user_ids))
+        submissions = submissions.where(Submission.user_id.in_(user_ids))
+    return _compound([lectures, submissions], "item_status")

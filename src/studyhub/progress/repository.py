@@ -1,0 +1,440 @@
+"""SQL for recording events and reading one student's progress. Constant statements per call."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from studyhub.core.db import utcnow
+from studyhub.courses.models import Course, CourseStatus, Lecture, Week
+from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
+from studyhub.progress.items import item_catalog, item_status
+from studyhub.progress.merge import MANUAL_TYPES, Event, Fold, ItemState, Outcome
+from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
+
+LECTURES: Table = LectureProgress.__table__  # type: ignore[assignment]
+EVENTS: Table = ProgressEvent.__table__  # type: ignore[assignment]
+DAYS: Table = ActivityDay.__table__  # type: ignore[assignment]
+COMPLETIONS: Table = CourseCompletion.__table__  # type: ignore[assignment]
+FOLD_COLUMNS = (
+    "first_viewed_at",
+    "last_viewed_at",
+    "position_seconds",
+    "position_at",
+    "position_event_id",
+    "furthest_position_seconds",
+    "active_seconds_raw",
+    "watched_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A lecture an event names: its course, whether students may see it, its duration."""
+
+    lecture_id: int
+    course_id: int
+    published: bool
+    duration_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    event: Event
+    course_id: int
+    lecture_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFold:
+    row_id: int
+    lecture_id: int
+    fold: Fold
+    manual_completed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    course_id: int
+    week_id: int
+    week_number: int
+    week_title: str
+    item_type: str
+    item_id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    course_id: int
+    item_type: str
+    item_id: int
+    completed_at: datetime | None
+    last_activity_at: datetime | None
+    active_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    course_id: int
+    week_id: int
+    number: int
+    title: str
+
+
+def _least(a: Any, b: Any) -> ColumnElement[Any]:
+    return case((a.is_(None), b), (b.is_(None), a), (b < a, b), else_=a)
+
+
+def _greatest(a: Any, b: Any) -> ColumnElement[Any]:
+    return case((a.is_(None), b), (b.is_(None), a), (b > a, b), else_=a)
+
+
+class ProgressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _insert(self, table: Table) -> Any:
+        return (postgresql.insert if self._postgres else sqlite.insert)(table)
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def targets(self, lecture_ids: Collection[int]) -> dict[int, Target]:
+        if not lecture_ids:
+            return {}
+        rows = await self.session.execute(
+            select(
+                Lecture.id,
+                Lecture.course_id,
+                and_(Lecture.is_published, Week.is_published),
+                Lecture.duration_seconds,
+            )
+            .join(Week, Week.id == Lecture.week_id)
+            .where(Lecture.id.in_(lecture_ids))
+        )
+        return {row[0]: Target(row[0], row[1], bool(row[2]), row[3]) for row in rows}
+
+    async def active_student_courses(self, user_id: int, course_ids: Collection[int]) -> set[int]:
+        """Courses (of those given) the user studies: an active student enrollment in a course
+        that is not a draft."""
+        if not course_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(Enrollment.course_id)
+            .join(Course, Course.id == Enrollment.course_id)
+            .where(
+                Enrollment.user_id == user_id,
+                Enrollment.course_id.in_(course_ids),
+                Enrollment.role == CourseRole.STUDENT,
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+                Course.status != CourseStatus.DRAFT,
+            )
+        )
+        return set(rows)
+
+    async def record_events(
+        self, user_id: int, accepted: Sequence[Accepted], device_id: str | None
+    ) -> set[str]:
+        """Insert the events; those already recorded are skipped. Returns the ids inserted."""
+        if not accepted:
+            return set()
+        now = utcnow()
+        rows = [
+            {
+                "user_id": user_id,
+                "event_id": item.event.event_id,
+                "lecture_id": item.lecture_id,
+                "course_id": item.course_id,
+                "type": item.event.type,
+                "occurred_at": item.event.occurred_at,
+                "position_seconds": item.event.position_seconds,
+                "active_seconds": item.event.active_seconds,
+                "device_id": device_id,
+                "received_at": now,
+            }
+            for item in accepted
+        ]
+        stmt = (
+            self._insert(EVENTS)
+            .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
+            .returning(EVENTS.c.event_id)
+        )
+        result = await self.session.execute(stmt, rows)
+        return set(result.scalars())
+
+    async def merge_folds(
+        self, user_id: int, deltas: Mapping[int, tuple[int, Fold]]
+    ) -> list[StoredFold]:
+        """Merge each lecture's new events into its row in one upsert: the SQL mirror of
+        `merge.combine`, so concurrent batches cannot lose each other's events."""
+        if not deltas:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "user_id": user_id,
+                "lecture_id": lecture_id,
+                "course_id": course_id,
+                "state": ItemState.IN_PROGRESS,
+                "manual_completed_at": None,
+                "completed_at": None,
+                "active_seconds": 0,
+                "updated_at": now,
+                **{name: getattr(fold, name) for name in FOLD_COLUMNS},
+            }
+            for lecture_id, (course_id, fold) in deltas.items()
+        ]
+        stmt = self._insert(LECTURES)
+        old, new = LECTURES.c, stmt.excluded
+
+        def event_id(column: Any) -> Any:
+            # Compare ids by code point on every backend, as Python does.
+            return column.collate("C") if self._postgres else column
+
+        newer = or_(
+            old.position_at.is_(None),
+            and_(
+                new.position_at.is_not(None),
+                or_(
+                    new.position_at > old.position_at,
+                    and_(
+                        new.position_at == old.position_at,
+                        event_id(new.position_event_id) > event_id(old.position_event_id),
+                    ),
+                ),
+            ),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "lecture_id"],
+            set_={
+                "first_viewed_at": _least(old.first_viewed_at, new.first_viewed_at),
+                "last_viewed_at": _greatest(old.last_viewed_at, new.last_viewed_at),
+                "position_seconds": case((newer, new.position_seconds), else_=old.position_seconds),
+                "position_at": case((newer, new.position_at), else_=old.position_at),
+                "position_event_id": case(
+                    (newer, new.position_event_id), else_=old.position_event_id
+                ),
+                "furthest_position_seconds": case(
+                    (
+                        new.furthest_position_seconds > old.furthest_position_seconds,
+                        new.furthest_position_seconds,
+                    ),
+                    else_=old.furthest_position_seconds,
+                ),
+                "active_seconds_raw": old.active_seconds_raw + new.active_seconds_raw,
+                "watched_at": _least(old.watched_at, new.watched_at),
+                "updated_at": new.updated_at,
+            },
+        ).returning(
+            old.id, old.lecture_id, old.manual_completed_at, *(old[n] for n in FOLD_COLUMNS)
+        )
+        result = await self.session.execute(stmt, rows)
+        return [
+            StoredFold(
+                row.id,
+                row.lecture_id,
+                Fold(**{name: getattr(row, name) for name in FOLD_COLUMNS}),
+                row.manual_completed_at,
+            )
+            for row in result
+        ]
+
+    async def manual_events(
+        self, user_id: int, lecture_ids: Collection[int]
+    ) -> dict[int, list[Event]]:
+        found: dict[int, list[Event]] = {lecture_id: [] for lecture_id in lecture_ids}
+        if not lecture_ids:
+            return found
+        rows = await self.session.execute(
+            select(
+                ProgressEvent.lecture_id,
+                ProgressEvent.event_id,
+                ProgressEvent.type,
+                ProgressEvent.occurred_at,
+            ).where(
+                ProgressEvent.user_id == user_id,
+                ProgressEvent.lecture_id.in_(lecture_ids),
+                ProgressEvent.type.in_(MANUAL_TYPES),
+            )
+        )
+        for lecture_id, event_id, kind, occurred_at in rows:
+            found[lecture_id].append(Event(event_id, kind, occurred_at))
+        return found
+
+    async def store_outcomes(
+        self, outcomes: Iterable[tuple[int, datetime | None, Outcome]]
+    ) -> None:
+        params = [
+            {
+                "row_id": row_id,
+                "v_manual": manual,
+                "v_state": outcome.state,
+                "v_completed": outcome.completed_at,
+                "v_active": outcome.active_seconds,
+            }
+            for row_id, manual, outcome in outcomes
+        ]
+        if not params:
+            return
+        await self.session.execute(
+            update(LECTURES)
+            .where(LECTURES.c.id == bindparam("row_id"))
+            .values(
+                manual_completed_at=bindparam("v_manual"),
+                state=bindparam("v_state"),
+                completed_at=bindparam("v_completed"),
+                active_seconds=bindparam("v_active"),
+            ),
+            params,
+        )
+
+    async def add_activity_days(self, user_id: int, days: Collection[date]) -> None:
+        if days:
+            await self.session.execute(
+                self._insert(DAYS).on_conflict_do_nothing(),
+                [{"user_id": user_id, "day": day} for day in days],
+            )
+
+    async def record_course_completions(
+        self, user_id: int, completed: Mapping[int, datetime]
+    ) -> None:
+        """Record when courses reached 100 %: the earliest such time is kept (late offline events
+        can move it earlier, never later)."""
+        if completed:
+            now = utcnow()
+            stmt = self._insert(COMPLETIONS)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["user_id", "course_id"],
+                set_={
+                    "completed_at": _least(COMPLETIONS.c.completed_at, stmt.excluded.completed_at)
+                },
+            )
+            await self.session.execute(
+                stmt,
+                [
+                    {"user_id": user_id, "course_id": cid, "completed_at": at, "recorded_at": now}
+                    for cid, at in completed.items()
+                ],
+            )
+
+    # ---- reading one student ----------------------------------------------------------------
+
+    async def items(self, course_ids: Collection[int]) -> list[ItemRow]:
+        if not course_ids:
+            return []
+        items = item_catalog(list(course_ids))
+        rows = await self.session.execute(
+            select(
+                items.c.course_id,
+                items.c.week_id,
+                items.c.week_number,
+                items.c.week_title,
+                items.c.item_type,
+                items.c.item_id,
+                items.c.title,
+            ).order_by(
+                items.c.course_id,
+                items.c.week_number,
+                items.c.type_rank,
+                items.c.number,
+                items.c.item_id,
+            )
+        )
+        return [ItemRow(*row) for row in rows]
+
+    async def statuses(self, user_id: int, course_ids: Collection[int]) -> list[StatusRow]:
+        if not course_ids:
+            return []
+        status = item_status(list(course_ids), [user_id])
+        rows = await self.session.execute(
+            select(
+                status.c.course_id,
+                status.c.item_type,
+                status.c.item_id,
+                status.c.completed_at,
+                status.c.last_activity_at,
+                status.c.active_seconds,
+            )
+        )
+        return [StatusRow(*row) for row in rows]
+
+    async def lecture_rows(
+        self, user_id: int, course_ids: Collection[int]
+    ) -> list[LectureProgress]:
+        if not course_ids:
+            return []
+        rows = await self.session.scalars(
+            select(LectureProgress).where(
+                LectureProgress.user_id == user_id, LectureProgress.course_id.in_(course_ids)
+            )
+        )
+        return list(rows)
+
+    async def lecture_row(self, user_id: int, lecture_id: int) -> LectureProgress | None:
+        return await self.session.scalar(
+            select(LectureProgress)
+            .where(LectureProgress.user_id == user_id, LectureProgress.lecture_id == lecture_id)
+            .execution_options(populate_existing=True)
+        )
+
+    async def course_completions(
+        self, user_id: int, course_ids: Collection[int]
+    ) -> dict[int, datetime]:
+        if not course_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
+                CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids)
+            )
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def published_weeks(self, course_ids: Collection[int]) -> list[WeekRow]:
+        if not course_ids:
+            return []
+        rows = await self.session.execute(
+            select(Week.course_id, Week.id, Week.number, Week.title)
+            .where(Week.course_id.in_(course_ids), Week.is_published.is_(True))
+            .order_by(Week.course_id, Week.number, Week.id)
+        )
+        return [WeekRow(*row) for row in rows]
+
+    async def studied_courses(self, user_id: int) -> list[int]:
+        """Courses the user takes as a student (active or completed enrollment, not a draft)."""
+        rows = await self.session.scalars(
+            select(Enrollment.course_id)
+            .join(Course, Course.id == Enrollment.course_id)
+            .where(
+                Enrollment.user_id == user_id,
+                Enrollment.role == CourseRole.STUDENT,
+                Enrollment.status != EnrollmentStatus.DROPPED,
+                Course.status != CourseStatus.DRAFT,
+            )
+            .order_by(Enrollment.course_id)
+        )
+        return list(rows)
+
+    async def activity_days(self, user_id: int) -> list[date]:
+        rows = await self.session.scalars(
+            select(ActivityDay.day).where(ActivityDay.user_id == user_id).order_by(ActivityDay.day)
+        )
+        return list(rows)
