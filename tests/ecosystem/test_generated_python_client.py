@@ -261,6 +261,26 @@ async def student_submits(j: Journey) -> None:
     assert (submission.score, submission.max_score) == (1, 1)
 
 
+@step
+async def student_tracks_progress(j: Journey) -> None:
+    models = _module("models")
+    response = await _module("api.progress.progress_lecture_event").asyncio_detailed(
+        j.course.id,
+        j.lecture.id,
+        client=j.student_client,
+        body=models.LectureEventIn.from_dict({"event_id": "gen-client-1", "state": "completed"}),
+    )
+    event = _ok(response, 200)
+    assert event.lecture.state.value == "completed"
+    progress = await _module("api.progress.progress_course_get").asyncio_detailed(
+        j.course.id, client=j.student_client
+    )
+    course = _ok(progress, 200)
+    # The lecture and the submitted assignment: both items of the course are complete.
+    assert (course.completed_items, course.total_items) == (2, 2)
+    assert course.state.value == "completed"
+
+
 async def test_generated_client_drives_a_live_server(
     generated: ModuleType, settings: Settings, database: Database, cache_prefix: str
 ) -> None:
