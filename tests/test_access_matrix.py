@@ -64,6 +64,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin-ip-blocks-create": ADMIN,
     "admin-ip-blocks-delete": ADMIN,
     "admin-ip-blocks-get": ADMIN,
+    "admin-stats": ADMIN,
     "admin-outbox-list": ADMIN,
     "admin-outbox-retry": ADMIN,
     # Course-scoped rows: "teacher", "ta" and "student" hold those roles in the course under test.

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from studyhub.admin.outbox import OutboxAdminService
 from studyhub.admin.repository import IpBlockRepository
 from studyhub.admin.service import IpBlockService
+from studyhub.admin.stats import StatsRepository
 from studyhub.core.db import SessionDep
 from studyhub.outbox.repository import OutboxRepository
 
@@ -23,3 +24,10 @@ def get_outbox_admin_service(session: SessionDep) -> OutboxAdminService:
 
 
 OutboxAdminServiceDep = Annotated[OutboxAdminService, Depends(get_outbox_admin_service)]
+
+
+def get_stats_repository(session: SessionDep) -> StatsRepository:
+    return StatsRepository(session)
+
+
+StatsDep = Annotated[StatsRepository, Depends(get_stats_repository)]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from studyhub.admin.dependencies import IpBlockServiceDep, OutboxAdminServiceDep
+from studyhub.admin.dependencies import IpBlockServiceDep, OutboxAdminServiceDep, StatsDep
 from studyhub.admin.schemas import (
     IpBlockCreate,
     IpBlockOut,
@@ -13,12 +13,23 @@ from studyhub.admin.schemas import (
     OutboxPage,
 )
 from studyhub.admin.service import IpBlockView
+from studyhub.admin.stats import AdminStats
 from studyhub.auth.dependencies import AdminUser, ClientDep
 from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
 from studyhub.outbox.models import OutboxStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.get(
+    "/stats",
+    name="admin-stats",
+    summary="Platform figures: users by role, courses, enrollments, activity, indexing",
+    responses=error_responses(401, 403),
+)
+async def stats(_: AdminUser, repository: StatsDep) -> AdminStats:
+    return await repository.stats()
 
 
 def _out(view: IpBlockView) -> IpBlockOut:
