@@ -59,7 +59,7 @@ def _routes(app: FastAPI) -> None:
 
 
 @pytest.fixture
-async def test_client(make_app: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+async def errors_client(make_app: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
     app = make_app(max_request_bytes=4096)
     _routes(app)
     async with app.router.lifespan_context(app):
@@ -84,32 +84,32 @@ def _assert_error_body(response: httpx.Response, status: int, code: str) -> dict
 
 
 async def test_a_failing_handler_leaves_no_partial_write(
-    test_client: httpx.AsyncClient, database: Database
+    errors_client: httpx.AsyncClient, database: Database
 ) -> None:
-    response = await test_client.post("/api/v1/_test/fail-after-write")
+    response = await errors_client.post("/api/v1/_test/fail-after-write")
     _assert_error_body(response, 500, "INTERNAL_ERROR")
     assert await _user_count(database) == 0
 
 
 async def test_a_domain_error_rolls_back_and_keeps_its_status(
-    test_client: httpx.AsyncClient, database: Database
+    errors_client: httpx.AsyncClient, database: Database
 ) -> None:
-    response = await test_client.post("/api/v1/_test/domain-error")
+    response = await errors_client.post("/api/v1/_test/domain-error")
     body = _assert_error_body(response, 404, "NOT_FOUND")
     assert body["message"] == "Course not found"
     assert await _user_count(database) == 0
 
 
 async def test_a_successful_handler_commits_before_responding(
-    test_client: httpx.AsyncClient, database: Database
+    errors_client: httpx.AsyncClient, database: Database
 ) -> None:
-    response = await test_client.post("/api/v1/_test/write")
+    response = await errors_client.post("/api/v1/_test/write")
     assert response.status_code == 200
     assert await _user_count(database) == 1
 
 
-async def test_crash_is_a_json_500_without_internals(test_client: httpx.AsyncClient) -> None:
-    response = await test_client.get("/api/v1/_test/crash", headers={"X-Request-ID": "req-42"})
+async def test_crash_is_a_json_500_without_internals(errors_client: httpx.AsyncClient) -> None:
+    response = await errors_client.get("/api/v1/_test/crash", headers={"X-Request-ID": "req-42"})
     body = _assert_error_body(response, 500, "INTERNAL_ERROR")
     assert body["request_id"] == "req-42"
     assert "passwd" not in response.text
@@ -118,10 +118,10 @@ async def test_crash_is_a_json_500_without_internals(test_client: httpx.AsyncCli
 
 
 async def test_bad_body_is_a_400_with_field_details_and_no_echoed_secret(
-    test_client: httpx.AsyncClient,
+    errors_client: httpx.AsyncClient,
 ) -> None:
     secret = "hunter2"  # too short, so invalid: must not come back in the error
-    response = await test_client.post(
+    response = await errors_client.post(
         "/api/v1/_test/signup", json={"username": "x", "password": secret, "age": -1}
     )
     body = _assert_error_body(response, 400, "VALIDATION_ERROR")
@@ -132,49 +132,49 @@ async def test_bad_body_is_a_400_with_field_details_and_no_echoed_secret(
     assert secret not in response.text
 
 
-async def test_missing_field_and_wrong_type(test_client: httpx.AsyncClient) -> None:
-    response = await test_client.post("/api/v1/_test/signup", json={"username": "abc", "age": "x"})
+async def test_missing_field_and_wrong_type(errors_client: httpx.AsyncClient) -> None:
+    response = await errors_client.post("/api/v1/_test/signup", json={"username": "abc", "age": "x"})
     details = _assert_error_body(response, 400, "VALIDATION_ERROR")["details"]
     assert isinstance(details, dict)
     assert set(details) == {"password", "age"}
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"", b"[1, 2]", b'"string"', b"\xff\xfe"])
-async def test_malformed_bodies_are_400(test_client: httpx.AsyncClient, content: bytes) -> None:
-    response = await test_client.post(
+async def test_malformed_bodies_are_400(errors_client: httpx.AsyncClient, content: bytes) -> None:
+    response = await errors_client.post(
         "/api/v1/_test/signup", content=content, headers={"content-type": "application/json"}
     )
     _assert_error_body(response, 400, "VALIDATION_ERROR")
 
 
-async def test_unknown_route_is_a_json_404(test_client: httpx.AsyncClient) -> None:
+async def test_unknown_route_is_a_json_404(errors_client: httpx.AsyncClient) -> None:
     for path in ("/api/v1/no-such-thing", "/nothing-here"):
-        _assert_error_body(await test_client.get(path), 404, "NOT_FOUND")
+        _assert_error_body(await errors_client.get(path), 404, "NOT_FOUND")
 
 
-async def test_wrong_method_is_a_json_405(test_client: httpx.AsyncClient) -> None:
-    response = await test_client.delete("/health")
+async def test_wrong_method_is_a_json_405(errors_client: httpx.AsyncClient) -> None:
+    response = await errors_client.delete("/health")
     _assert_error_body(response, 405, "METHOD_NOT_ALLOWED")
 
 
 async def test_body_over_the_limit_is_413_by_content_length(
-    test_client: httpx.AsyncClient,
+    errors_client: httpx.AsyncClient,
 ) -> None:
     big = b'{"username": "' + b"a" * 8000 + b'"}'
-    response = await test_client.post(
+    response = await errors_client.post(
         "/api/v1/_test/signup", content=big, headers={"content-type": "application/json"}
     )
     _assert_error_body(response, 413, "PAYLOAD_TOO_LARGE")
 
 
-async def test_body_over_the_limit_is_413_when_chunked(test_client: httpx.AsyncClient) -> None:
+async def test_body_over_the_limit_is_413_when_chunked(errors_client: httpx.AsyncClient) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"username": "'
         for _ in range(10):
             yield b"a" * 1000
         yield b'"}'
 
-    response = await test_client.post(
+    response = await errors_client.post(
         "/api/v1/_test/signup", content=chunks(), headers={"content-type": "application/json"}
     )
     assert "content-length" not in response.request.headers
