@@ -133,7 +133,9 @@ async def test_bad_body_is_a_400_with_field_details_and_no_echoed_secret(
 
 
 async def test_missing_field_and_wrong_type(errors_client: httpx.AsyncClient) -> None:
-    response = await errors_client.post("/api/v1/_test/signup", json={"username": "abc", "age": "x"})
+    response = await errors_client.post(
+        "/api/v1/_test/signup", json={"username": "abc", "age": "x"}
+    )
     details = _assert_error_body(response, 400, "VALIDATION_ERROR")["details"]
     assert isinstance(details, dict)
     assert set(details) == {"password", "age"}
