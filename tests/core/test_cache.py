@@ -54,7 +54,9 @@ async def test_incr_counts_and_keeps_its_window(cache: Cache) -> None:
 
 
 async def test_ping(cache: Cache) -> None:
-    assert await cache.ping() is None  # raises CacheUnavailable when the backend is down
+    await cache.ping()  # raises CacheUnavailable when the backend is down
+    await cache.set("after-ping", b"1")
+    assert await cache.get("after-ping") == b"1"
 
 
 async def test_memory_cache_evicts_least_recently_used() -> None:
