@@ -63,10 +63,15 @@ def test_if_match_fails_with_the_current_etag(header: str) -> None:
 
 def test_conditional_read() -> None:
     thing = Thing(id=1, name="a")
-    response = Response()
-    assert conditional_read(thing, response, None) is thing
-    assert response.headers["ETag"] == ETAG
-    assert "private" in response.headers["Cache-Control"]
+    injected = Response()
+    injected.headers["X-Extra"] = "kept"
+    full = conditional_read(thing, injected, None)
+    assert full.status_code == 200
+    assert full.body == thing.model_dump_json().encode()
+    assert full.headers["ETag"] == ETAG
+    assert full.headers["content-length"] == str(len(full.body))
+    assert full.headers["X-Extra"] == "kept"
+    assert "private" in full.headers["Cache-Control"]
     not_modified = conditional_read(thing, Response(), ETAG)
     assert isinstance(not_modified, Response)
     assert not_modified.status_code == 304

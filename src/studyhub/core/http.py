@@ -53,8 +53,11 @@ _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 
 def compute_etag(model: BaseModel) -> str:
     """A strong ETag for a representation: a digest of its JSON (128 bits, quoted)."""
-    digest = hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:32]
-    return f'"{digest}"'
+    return _etag_of(model.model_dump_json().encode())
+
+
+def _etag_of(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 def _parse(header: str) -> list[tuple[bool, str]] | None:
@@ -111,16 +114,25 @@ def set_etag(response: Response, etag: str) -> None:
     response.headers["Cache-Control"] = CONDITIONAL_CACHE_CONTROL
 
 
-def conditional_read(model: M, response: Response, if_none_match: str | None) -> M | Response:
-    """The model with its `ETag`, or an empty 304 when `If-None-Match` already names it."""
-    etag = compute_etag(model)
+def conditional_read(model: M, response: Response, if_none_match: str | None) -> Response:
+    """The model as JSON with its `ETag`, or an empty 304 when `If-None-Match` already names it.
+
+    The body is serialised once and hashed for the ETag from the same bytes (returning the model
+    would have FastAPI serialise it a second time). Routes keep their `response_model` for the
+    OpenAPI document."""
+    body = model.model_dump_json().encode()
+    etag = _etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": CONDITIONAL_CACHE_CONTROL}
     if if_none_match_hits(if_none_match, etag):
-        return Response(
-            status_code=304,
-            headers={"ETag": etag, "Cache-Control": CONDITIONAL_CACHE_CONTROL},
-        )
-    set_etag(response, etag)
-    return model
+        return Response(status_code=304, headers=headers)
+    # Headers set on the injected response (e.g. by dependencies) are carried over.
+    carried = {
+        name: value
+        for name, value in response.headers.items()
+        if name not in {"content-length", "content-type"}
+    }
+    merged = {**carried, **headers}
+    return Response(body, media_type="application/json", headers=merged)
 
 
 NOT_MODIFIED_RESPONSE: dict[int | str, dict[str, str]] = {
