@@ -36,3 +36,16 @@ async def test_unstorable_text_is_a_validation_error(
     assert list(payload["details"]) == [field], payload
     listed = await client.get("/api/v1/courses", headers=headers)
     assert listed.json()["pagination"]["total"] == 0
+
+
+@pytest.mark.parametrize("query", ["search=a%00b", "search=ok&x%00=1"], ids=["value", "name"])
+async def test_nul_in_a_query_parameter_is_a_validation_error(
+    client: httpx.AsyncClient, database: Database, query: str
+) -> None:
+    """A search with a NUL character reached PostgreSQL as a bound parameter: 500 there."""
+    admin = await make_user(database, role=UserRole.ADMIN)
+    headers = await auth_headers(client, admin.username)
+    response = await client.get(f"/api/v1/courses?{query}", headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "VALIDATION_ERROR"
+    assert (await client.get("/api/v1/courses?search=ok", headers=headers)).status_code == 200
