@@ -153,6 +153,8 @@ async def test_fuzz_every_operation(
     failures: list[str] = []
     skipped: list[str] = []
     succeeded: set[str] = set()
+    relogins: list[str] = []
+    previous = "setup"
     results = list(schema.get_all_operations())
     broken = [str(result.err()) for result in results if not isinstance(result, Ok)]
     assert not broken, f"operations schemathesis cannot read: {broken}"
@@ -163,6 +165,18 @@ async def test_fuzz_every_operation(
         if name in SKIPPED:
             skipped.append(name)
             continue
+        for caller, token in list(tokens.items()):
+            # Nothing the previous operation did may leave a fuzzing user logged out unnoticed.
+            me = await client.get("/api/v1/auth/me", headers=bearer(token))
+            if me.status_code != 200:
+                relogins.append(f"{caller} after {previous}: {me.status_code}")
+                # From another address: the fuzzed logins may have locked this one out.
+                transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://testserver"
+                ) as other:
+                    tokens[caller] = (await login(other, users[caller].username))["access_token"]
+        previous = name
         for index, case in enumerate(_generate(operation)):
             callers = ["admin", "student"] + (["anonymous"] if index % 4 == 0 else [])
             for caller in callers:
@@ -174,6 +188,10 @@ async def test_fuzz_every_operation(
                         key: ({**ids, **own}).get(key, value)
                         for key, value in case.path_parameters.items()
                     }
+                if operation.path.startswith("/api/v1/users/{user_id}"):
+                    # User administration acts on the bystander only: a random id could demote,
+                    # deactivate or delete the fuzzing users themselves.
+                    case.path_parameters = {**case.path_parameters, "user_id": ids["user_id"]}
                 headers = bearer(tokens[caller]) if caller != "anonymous" else {}
                 kwargs = _send_kwargs(case, headers)
                 response = await client.request(**kwargs)
@@ -196,3 +214,4 @@ async def test_fuzz_every_operation(
     print(f"fuzzed {len(fuzzed)} operations; {len(succeeded)} answered 2xx at least once")
     print("never 2xx:", sorted(fuzzed - succeeded))
     assert len(succeeded) >= len(fuzzed) // 2, sorted(fuzzed - succeeded)
+    assert not relogins, f"fuzzing users were logged out: {relogins}"
