@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
@@ -21,6 +21,7 @@ from studyhub.core.cache import build_cache
 from studyhub.core.config import Settings, get_settings
 from studyhub.core.db import Database, create_engine
 from studyhub.core.errors import install_error_handlers
+from studyhub.core.http import storable_query
 from studyhub.core.logging import configure_logging
 from studyhub.core.metrics import instrument_pool, release_pool, worker_exiting
 from studyhub.core.middleware import BodyLimit, RequestContextMiddleware
@@ -183,7 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.include_router(health_router)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(storable_query)])
     api.include_router(auth_router)
     api.include_router(courses_router)
     api.include_router(content_router)

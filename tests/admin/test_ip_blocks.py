@@ -229,3 +229,14 @@ async def test_a_database_outage_does_not_turn_enforcement_into_500s(
     async with _running(make_app, database_url=dead) as app:
         # /auth/me without a token never reaches the database itself.
         assert await _status_from(app, "192.0.2.10") == 401
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize("block_id", ["0", "2147483648", "1073084124540807498870816768"])
+async def test_out_of_range_block_id_is_a_validation_error(
+    client: httpx.AsyncClient, admin: dict[str, str], method: str, block_id: str
+) -> None:
+    """An id past the integer column (found by fuzzing) reached the database: 500."""
+    response = await client.request(method, f"{BLOCKS}/{block_id}", headers=admin)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "VALIDATION_ERROR"

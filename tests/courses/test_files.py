@@ -9,8 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from studyhub.core.config import Settings
+from studyhub.core.storage import MEDIA_TYPES
 from tests.courses.conftest import World
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -152,3 +154,19 @@ async def test_lecture_without_file_is_404(client: httpx.AsyncClient, world: Wor
         world.url(f"/lectures/{world.lecture.id}/file"), headers=world.headers["student"]
     )
     assert response.status_code == 404
+
+
+async def test_download_content_types_are_documented(
+    app: FastAPI, client: httpx.AsyncClient, world: World
+) -> None:
+    """The file is served with its kind's media type; the schema documented only
+    application/octet-stream, so a text file's response broke the contract (found by fuzzing)."""
+    assert (await _upload(client, world, "notes.txt", b"Lecture notes")).status_code == 200
+    response = await client.get(
+        world.url(f"/lectures/{world.lecture.id}/file"), headers=world.headers["student"]
+    )
+    assert response.status_code == 200
+    operation = app.openapi()["paths"]["/api/v1/courses/{course_id}/lectures/{lecture_id}/file"]
+    documented = set(operation["get"]["responses"]["200"]["content"])
+    assert response.headers["content-type"].split(";")[0] in documented
+    assert documented == set(MEDIA_TYPES.values())

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from studyhub.core.config import Settings
 from studyhub.core.db import Database
 from studyhub.outbox.models import OutboxKind, OutboxStatus
+from studyhub.users.models import UserRole
 from tests.factories import make_course, make_user
 from tests.helpers import auth_headers
 from tests.support.fake_indexer import FakeIndexer
@@ -196,3 +197,25 @@ async def test_items_are_indexed_and_unindexed_through_the_outbox(
         (OutboxKind.INDEX, OutboxStatus.DELIVERED),
         (OutboxKind.DELETE, OutboxStatus.DELIVERED),
     ]
+
+
+async def test_admin_folder_on_a_missing_course_is_a_validation_error(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Admins skip the readable-course check; a course id that does not exist broke the foreign
+    key and answered 500 (found by fuzzing)."""
+    admin = await make_user(database, role=UserRole.ADMIN)
+    headers = await auth_headers(client, admin.username)
+    response = await client.post(
+        f"{BASE}/folders", json={"name": "x", "course_id": 8392779}, headers=headers
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["details"] == {"course_id": ["no such course"]}
+    folder = await _folder(client, headers)
+    response = await client.patch(
+        f"{BASE}/folders/{folder['id']}", json={"course_id": 8392779}, headers=headers
+    )
+    assert response.status_code == 400, response.text
+    assert (await client.get(f"{BASE}/folders", headers=headers)).json()["folders"][0][
+        "course_id"
+    ] is None

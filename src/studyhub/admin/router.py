@@ -19,6 +19,8 @@ from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
 from studyhub.outbox.models import OutboxStatus
 
+BlockId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
@@ -95,7 +97,7 @@ async def create_ip_block(
     summary="Lift a block",
     responses=error_responses(401, 403, 404),
 )
-async def delete_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServiceDep) -> None:
+async def delete_ip_block(block_id: BlockId, _admin: AdminUser, service: IpBlockServiceDep) -> None:
     await service.delete(block_id)
 
 
@@ -105,7 +107,9 @@ async def delete_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServ
     summary="One block",
     responses=error_responses(401, 403, 404),
 )
-async def get_ip_block(block_id: int, _admin: AdminUser, service: IpBlockServiceDep) -> IpBlockOut:
+async def get_ip_block(
+    block_id: BlockId, _admin: AdminUser, service: IpBlockServiceDep
+) -> IpBlockOut:
     return _out(await service.get(block_id))
 
 

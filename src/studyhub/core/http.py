@@ -20,10 +20,10 @@ import hashlib
 import re
 from typing import Annotated, TypeVar
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
 from pydantic import BaseModel
 
-from studyhub.core.errors import PreconditionFailed
+from studyhub.core.errors import PreconditionFailed, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -138,3 +138,15 @@ def conditional_read(model: M, response: Response, if_none_match: str | None) ->
 NOT_MODIFIED_RESPONSE: dict[int | str, dict[str, str]] = {
     304: {"description": "Not Modified: the `If-None-Match` ETag is still current"}
 }
+
+
+def storable_query(request: Request) -> None:
+    """Every API route: a query parameter carrying a NUL character is a 400. PostgreSQL refuses
+    NUL in text parameters (a search answered 500 there); SQLite would have matched nothing."""
+    bad = sorted(
+        {key for key, value in request.query_params.multi_items() if "\x00" in key + value}
+    )
+    if bad:
+        raise ValidationFailed(
+            details={key.replace("\x00", "\\0"): ["must not contain NUL characters"] for key in bad}
+        )

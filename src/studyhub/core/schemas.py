@@ -5,13 +5,42 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a submitted value cannot be stored as text, if it cannot: PostgreSQL refuses NUL
+    characters, and lone surrogates (valid in JSON escapes) are not UTF-8."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "must not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode text"
+        return None
+    if isinstance(value, list | tuple | set | frozenset):
+        return next(filter(None, map(_unstorable, value)), None)
+    if isinstance(value, dict):
+        return next(filter(None, map(_unstorable, [*value.keys(), *value.values()])), None)
+    return None
 
 
 class StrictModel(BaseModel):
-    """Request bodies: unknown fields are a 400, never silently dropped (no mass assignment)."""
+    """Request bodies: unknown fields are a 400, never silently dropped (no mass assignment).
+    Text the database cannot store (NUL characters, lone surrogates) is a 400 too, on SQLite
+    and PostgreSQL alike."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        problem = _unstorable(value)
+        if problem is not None:
+            raise PydanticCustomError("unstorable_text", problem)
+        return value
 
 
 class BatchRowStatus(StrEnum):

@@ -14,6 +14,7 @@ from studyhub.core.http import (
     set_etag,
 )
 from studyhub.core.openapi import error_responses
+from studyhub.core.storage import MEDIA_TYPES
 from studyhub.courses.access import EnrolledCourseDep, StaffCourseDep
 from studyhub.courses.dependencies import ContentServiceDep, CourseServiceDep
 from studyhub.courses.schemas import (
@@ -197,7 +198,10 @@ async def upload_file(
     response_class=FileResponse,
     responses={
         **READ,
-        200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"},
+        200: {
+            "content": {media_type: {} for media_type in MEDIA_TYPES.values()},
+            "description": "The file's bytes, with the media type of its kind",
+        },
     },
 )
 async def download_file(

@@ -83,6 +83,10 @@ class CourseRepository:
         course, role, status = row
         return course, (Membership(role, status) if role is not None else None)
 
+    async def exists(self, course_id: int) -> bool:
+        found = await self.session.scalar(select(Course.id).where(Course.id == course_id))
+        return found is not None
+
     async def lock(self, course: Course) -> Course:
         """Re-read the row under a write lock (PostgreSQL `FOR UPDATE`; SQLite write transactions
         hold the database lock already), so an If-Match comparison sees the stored version."""

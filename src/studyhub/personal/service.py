@@ -164,7 +164,12 @@ class PersonalService:
             raise ValidationFailed(details={"parent_id": ["no such folder"]})
 
     async def _check_course(self, owner: Principal, course_id: object) -> None:
-        if course_id is None or owner.role is UserRole.ADMIN:
+        if course_id is None:
+            return
+        if owner.role is UserRole.ADMIN:
+            # Admins may attach any course, but it must exist (a dangling id broke the foreign key).
+            if not await self.courses.exists(int(str(course_id))):
+                raise ValidationFailed(details={"course_id": ["no such course"]})
             return
         if int(str(course_id)) not in await self.courses.readable_courses(owner.user_id):
             # The same answer for a course that does not exist: ids do not leak.
