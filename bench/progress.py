@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench._server import serve, studyhub
 from studyhub.core.config import Settings
@@ -35,6 +36,7 @@ from studyhub.core.passwords import PasswordHasher
 from studyhub.courses.models import Course, Lecture, Week
 from studyhub.enrollments.models import Enrollment
 from studyhub.progress.models import LectureProgress
+from studyhub.progress.rollups import RollupRepository
 from studyhub.users.models import User
 
 PASSWORD = "bench-password-1"
@@ -153,6 +155,10 @@ async def seed(database_url: str, students: int) -> dict[str, int]:
                 rows = []
         if rows:
             await conn.execute(insert(_table(LectureProgress)), rows)
+    # Bulk-inserted progress bypasses the service, so its rollups are computed here.
+    async with AsyncSession(engine) as session:
+        await RollupRepository(session).refresh_course(1)
+        await session.commit()
     await engine.dispose()
     return {"course_id": 1, "lectures": len(lectures), "progress_rows": students * len(lectures)}
 

@@ -22,6 +22,7 @@ from studyhub.assignments.models import (
 )
 from studyhub.core.db import utcnow
 from studyhub.courses.models import Course, Week
+from studyhub.progress.rollups import RollupRepository
 from studyhub.users.models import User
 
 QUESTIONS: list[dict[str, Any]] = [
@@ -139,4 +140,5 @@ async def seed_assignments(session: AsyncSession, course_code: str = "SE101") ->
             )
         )
     await session.flush()
+    await RollupRepository(session).refresh_course(course.id)  # the submissions count
     return True

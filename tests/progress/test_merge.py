@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,6 +82,13 @@ def test_combine_is_commutative_and_associative(
     assert combine(fa, fb) == combine(fb, fa)
     assert combine(combine(fa, fb), fc) == combine(fa, combine(fb, fc))
     assert combine(fa, EMPTY) == fa
+
+
+@given(events_strategy)
+def test_fold_is_combine_over_the_events(events: list[Event]) -> None:
+    """`fold` is an optimised one-pass form of folding with `combine` (the SQL mirror)."""
+    expected = reduce(combine, (fold_event(e, DURATION) for e in events), EMPTY)
+    assert fold(events, DURATION) == expected
 
 
 def test_position_is_that_of_the_latest_event_tie_broken_by_the_larger_id() -> None:

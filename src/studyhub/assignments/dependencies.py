@@ -16,6 +16,7 @@ from studyhub.core.db import SessionDep
 from studyhub.courses.access import CourseContext, EnrolledCourseDep
 from studyhub.courses.cache import CourseCache
 from studyhub.courses.repository import LectureRepository, WeekRepository
+from studyhub.progress.rollups import RollupRepository
 
 
 def get_question_service(request: Request, session: SessionDep) -> QuestionService:
@@ -34,6 +35,7 @@ def get_assignment_service(request: Request, session: SessionDep) -> AssignmentS
         SubmissionRepository(session),
         WeekRepository(session),
         CourseCache(request.app.state.cache, session),
+        RollupRepository(session),
     )
 
 
@@ -41,7 +43,10 @@ def get_submission_service(
     session: SessionDep, assignments: Annotated[AssignmentService, Depends(get_assignment_service)]
 ) -> SubmissionService:
     return SubmissionService(
-        assignments, AssignmentRepository(session), SubmissionRepository(session)
+        assignments,
+        AssignmentRepository(session),
+        SubmissionRepository(session),
+        RollupRepository(session),
     )
 
 

@@ -34,9 +34,12 @@ from studyhub.courses.cache import CourseCache
 from studyhub.courses.exceptions import WeekNotFound
 from studyhub.courses.repository import WeekRepository
 from studyhub.courses.schemas import AssignmentSummary
+from studyhub.progress.rollups import RollupRepository
 
 STUDENT_STATUSES = ("pending", "submitted", "overdue")
 STAFF_STATUSES = ("published", "draft")
+# Changing these changes what counts towards students' progress (the rollups).
+CATALOG_FIELDS = frozenset({"is_published", "week_id"})
 REQUIRED = ("title", "type", "late_penalty_percent", "is_published", "week_id", "description")
 
 
@@ -90,12 +93,14 @@ class AssignmentService:
         submissions: SubmissionRepository,
         weeks: WeekRepository,
         cache: CourseCache,
+        rollups: RollupRepository,
     ) -> None:
         self.assignments = assignments
         self.questions = questions
         self.submissions = submissions
         self.weeks = weeks
         self.cache = cache
+        self.rollups = rollups
 
     async def visible(self, context: CourseContext, assignment_id: int) -> Assignment:
         """The assignment, if the caller may see it: staff see all; students only published
@@ -214,6 +219,8 @@ class AssignmentService:
         if start and due and due < start:
             raise ValidationFailed(details={"due_date": ["must not be before start_date"]})
         await self.assignments.update(assignment, changes)
+        if changes.keys() & CATALOG_FIELDS:
+            await self.rollups.refresh_course(context.course.id)
         self.cache.course_changed(context.course.id)
         return await self._detail(context, assignment)
 
@@ -229,4 +236,5 @@ class AssignmentService:
     async def delete(self, context: CourseContext, assignment_id: int) -> None:
         assignment = await self.visible(context, assignment_id)
         await self.assignments.delete(assignment)
+        await self.rollups.refresh_course(context.course.id)  # its submissions are gone
         self.cache.course_changed(context.course.id)

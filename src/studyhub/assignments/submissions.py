@@ -42,6 +42,7 @@ from studyhub.core.errors import ServiceUnavailable
 from studyhub.core.pagination import PageParams
 from studyhub.courses.access import CourseContext
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
+from studyhub.progress.rollups import RollupRepository
 
 # Each retry follows a concurrent insert of the same attempt number; a handful always suffices.
 _INSERT_RETRIES = 5
@@ -80,10 +81,12 @@ class SubmissionService:
         assignments: AssignmentService,
         assignment_rows: AssignmentRepository,
         submissions: SubmissionRepository,
+        rollups: RollupRepository,
     ) -> None:
         self.assignments = assignments
         self.assignment_rows = assignment_rows
         self.submissions = submissions
+        self.rollups = rollups
 
     @staticmethod
     def require_active_student(context: CourseContext) -> None:
@@ -143,6 +146,8 @@ class SubmissionService:
                 idempotency_key=idempotency_key,
             )
             if await self.submissions.try_add(submission):
+                # A first submission completes the assignment (progress items).
+                await self.rollups.refresh_students(context.course.id, [user_id])
                 reveal = results_revealed(assignment, now)
                 return Submitted(submission_out(submission, reveal=reveal), replayed=False)
             if idempotency_key is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -15,6 +15,8 @@ def _unstorable(value: Any) -> str | None:
     if isinstance(value, str):
         if "\x00" in value:
             return "must not contain NUL characters"
+        if value.isascii():  # the common case, without encoding a copy
+            return None
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -27,16 +29,28 @@ def _unstorable(value: Any) -> str | None:
     return None
 
 
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
+
+
 class StrictModel(BaseModel):
     """Request bodies: unknown fields are a 400, never silently dropped (no mass assignment).
     Text the database cannot store (NUL characters, lone surrogates) is a 400 too, on SQLite
     and PostgreSQL alike."""
 
     model_config = ConfigDict(extra="forbid")
+    # Fields holding raw objects that are each validated as a StrictModel later (a batch's
+    # rows): checking them here too would walk every row twice.
+    raw_fields: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="before")
     @classmethod
-    def _storable_text(cls, value: Any) -> Any:
+    def _storable_text(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = type(value)
+        if kind is str:  # the common cases first: this runs for every field of every body
+            if value.isascii() and "\x00" not in value:
+                return value
+        elif kind not in _CONTAINERS or info.field_name in cls.raw_fields:
+            return value
         problem = _unstorable(value)
         if problem is not None:
             raise PydanticCustomError("unstorable_text", problem)

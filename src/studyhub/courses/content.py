@@ -32,6 +32,7 @@ from studyhub.courses.views import lecture_out
 from studyhub.indexer.schemas import DOCUMENT_TYPES
 from studyhub.outbox.models import SubjectType
 from studyhub.outbox.repository import OutboxRepository
+from studyhub.progress.rollups import RollupRepository
 
 LECTURE_FILE_KINDS = {FileKind.PDF, FileKind.TEXT, FileKind.MARKDOWN, FileKind.DOCX}
 REQUIRED_FIELDS = ("title", "number", "content_type", "is_published")
@@ -52,6 +53,7 @@ class ContentService:
         cache: CourseCache,
         files: FileStore,
         outbox: OutboxRepository,
+        rollups: RollupRepository,
     ) -> None:
         self.weeks = weeks
         self.lectures = lectures
@@ -61,6 +63,8 @@ class ContentService:
         # Index jobs are written in the request's transaction: committed with the change or not
         # at all, and delivered by the relay only after the commit (DESIGN.md §8).
         self.outbox = outbox
+        # What counts towards progress changes with publication, moves and deletions.
+        self.rollups = rollups
 
     # -- weeks ------------------------------------------------------------------------------
 
@@ -105,6 +109,8 @@ class ContentService:
         if "description" in changes:
             changes["description"] = sanitize_html(str(changes["description"]))
         await self.weeks.update(week, changes)
+        if "is_published" in changes:
+            await self.rollups.refresh_course(context.course.id)
         self.cache.course_changed(context.course.id)
         return await self.week_with_items(context, week.id)
 
@@ -112,6 +118,7 @@ class ContentService:
         week = await self.week(context, week_id)
         lectures = await self.lectures.for_weeks([week.id], published_only=False)
         await self.weeks.delete(week)
+        await self.rollups.refresh_course(context.course.id)
         for lecture in lectures:
             self._discard_file_after_commit(lecture.file_storage_name)
             self._unindex(lecture)
@@ -166,6 +173,8 @@ class ContentService:
             if field in changes:
                 changes[field] = sanitize_html(str(changes[field]))
         await self.lectures.update(lecture, changes)
+        if changes.keys() & {"is_published", "week_id"}:
+            await self.rollups.refresh_course(context.course.id)
         self.cache.course_changed(context.course.id)
         return lecture
 
@@ -173,6 +182,7 @@ class ContentService:
         # Locked: the relay may be recording a new document id for it right now (see _attach).
         lecture = await self.lecture(context, lecture_id, lock=True)
         await self.lectures.delete(lecture)
+        await self.rollups.refresh_course(context.course.id)
         self._discard_file_after_commit(lecture.file_storage_name)
         self._unindex(lecture)
         self.cache.course_changed(context.course.id)

@@ -13,6 +13,7 @@ from studyhub.courses.service import CourseService
 from studyhub.enrollments.repository import EnrollmentRepository
 from studyhub.outbox.repository import OutboxRepository
 from studyhub.progress.reader import ProgressReader
+from studyhub.progress.rollups import RollupRepository
 
 
 def get_course_service(request: Request, session: SessionDep) -> CourseService:
@@ -39,6 +40,7 @@ def get_content_service(request: Request, session: SessionDep) -> ContentService
         ),
         request.app.state.files,
         OutboxRepository(session),
+        RollupRepository(session),
     )
 
 

@@ -9,18 +9,20 @@ from studyhub.courses.access import CourseContext, EnrolledCourseDep
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 from studyhub.progress.exceptions import NotStudent
 from studyhub.progress.repository import ProgressRepository
+from studyhub.progress.rollups import RollupRepository
 from studyhub.progress.service import ProgressService
 from studyhub.progress.staff_repository import StaffProgressRepository
 from studyhub.progress.staff_service import StaffProgressService
 
 
 def get_progress_service(session: SessionDep) -> ProgressService:
-    return ProgressService(ProgressRepository(session))
+    return ProgressService(ProgressRepository(session), RollupRepository(session))
 
 
 def get_staff_progress_service(session: SessionDep) -> StaffProgressService:
     return StaffProgressService(
-        StaffProgressRepository(session), ProgressService(ProgressRepository(session))
+        StaffProgressRepository(session),
+        ProgressService(ProgressRepository(session), RollupRepository(session)),
     )
 
 

@@ -21,10 +21,9 @@ event, and a replay changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import reduce
 
 MAX_ACTIVE_SECONDS_PER_EVENT = 300
 # A lecture's active time can never exceed the span between its first and last event plus one
@@ -131,25 +130,46 @@ def is_watched(position: int, duration_seconds: int | None) -> bool:
 def fold_event(event: Event, duration_seconds: int | None) -> Fold:
     """One event's contribution."""
     at = event.occurred_at
-    folded = Fold(first_viewed_at=at, last_viewed_at=at)
+    active = 0
     if event.active_seconds is not None:
         active = min(max(0, event.active_seconds), MAX_ACTIVE_SECONDS_PER_EVENT)
-        folded = replace(folded, active_seconds_raw=active)
-    if event.position_seconds is not None:
-        position = clamp_position(event.position_seconds, duration_seconds)
-        folded = replace(
-            folded,
-            position_seconds=position,
-            position_at=at,
-            position_event_id=event.event_id,
-            furthest_position_seconds=position,
-            watched_at=at if is_watched(position, duration_seconds) else None,
-        )
-    return folded
+    if event.position_seconds is None:
+        return Fold(first_viewed_at=at, last_viewed_at=at, active_seconds_raw=active)
+    position = clamp_position(event.position_seconds, duration_seconds)
+    return Fold(
+        first_viewed_at=at,
+        last_viewed_at=at,
+        position_seconds=position,
+        position_at=at,
+        position_event_id=event.event_id,
+        furthest_position_seconds=position,
+        active_seconds_raw=active,
+        watched_at=at if is_watched(position, duration_seconds) else None,
+    )
 
 
 def fold(events: Iterable[Event], duration_seconds: int | None) -> Fold:
-    return reduce(combine, (fold_event(e, duration_seconds) for e in events), EMPTY)
+    """`reduce(combine, map(fold_event, events), EMPTY)`, in one pass without the intermediate
+    folds (a batch of 500 events is folded per request)."""
+    folds = [fold_event(e, duration_seconds) for e in events]
+    if not folds:
+        return EMPTY
+    latest, latest_key = EMPTY, None
+    for f in folds:
+        key = f.position_key
+        if key is not None and (latest_key is None or key > latest_key):
+            latest, latest_key = f, key
+    watched = [f.watched_at for f in folds if f.watched_at is not None]
+    return Fold(
+        first_viewed_at=min(f.first_viewed_at for f in folds if f.first_viewed_at is not None),
+        last_viewed_at=max(f.last_viewed_at for f in folds if f.last_viewed_at is not None),
+        position_seconds=latest.position_seconds,
+        position_at=latest.position_at,
+        position_event_id=latest.position_event_id,
+        furthest_position_seconds=max(f.furthest_position_seconds for f in folds),
+        active_seconds_raw=sum(f.active_seconds_raw for f in folds),
+        watched_at=min(watched) if watched else None,
+    )
 
 
 def manual_completion(events: Iterable[Event]) -> datetime | None:

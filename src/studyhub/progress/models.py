@@ -96,3 +96,22 @@ class CourseCompletion(Base):
     )
     completed_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProgressRollup(Base):
+    """Per (course, student with any activity): published items completed, last activity and
+    active time, so the staff views page and sort 2,000 students without aggregating 200,000
+    rows per request. Maintained by `rollups.RollupRepository`: per student on every progress
+    write, per course when the item catalog changes (publication, deletion, a move)."""
+
+    __tablename__ = "progress_rollups"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    completed_items: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime | None]
+    active_seconds: Mapped[int] = mapped_column(Integer, default=0)

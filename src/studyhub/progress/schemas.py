@@ -54,6 +54,8 @@ class BatchEvent(StrictModel):
 
 
 class BatchIn(StrictModel):
+    raw_fields = frozenset({"events"})  # each is validated as a `BatchEvent`
+
     device_id: DeviceId | None = None
     # Raw objects, validated one by one: one malformed event is rejected, the others apply.
     events: Annotated[list[Any], Field(max_length=MAX_BATCH_EVENTS)]

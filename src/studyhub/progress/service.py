@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from studyhub.core.db import utcnow
 from studyhub.courses.access import CourseContext
@@ -26,6 +26,7 @@ from studyhub.progress.merge import (
 from studyhub.progress.models import LectureProgress
 from studyhub.progress.repository import Accepted, ProgressRepository, Target
 from studyhub.progress.rollup import StudentData, course_progress, percentage, streak
+from studyhub.progress.rollups import RollupRepository
 from studyhub.progress.schemas import (
     BatchEvent,
     BatchOut,
@@ -66,6 +67,25 @@ def _raw_event_id(raw: object) -> str | None:
     return None
 
 
+_EVENTS = TypeAdapter(list[BatchEvent])
+
+
+def _validate(raws: Sequence[object]) -> list[object]:
+    """Each raw event as a `BatchEvent`, or left as it was if it is malformed. The whole list is
+    validated in one call first (the common case: nothing malformed), then one by one."""
+    try:
+        return list(_EVENTS.validate_python(raws))
+    except ValidationError:
+        pass
+    checked: list[object] = []
+    for raw in raws:
+        try:
+            checked.append(BatchEvent.model_validate(raw))
+        except ValidationError:
+            checked.append(raw)
+    return checked
+
+
 def lecture_out(lecture_id: int, row: LectureProgress | None) -> LectureProgressOut:
     if row is None:
         return LectureProgressOut(
@@ -92,9 +112,13 @@ def lecture_out(lecture_id: int, row: LectureProgress | None) -> LectureProgress
 
 class ProgressService:
     def __init__(
-        self, repository: ProgressRepository, clock: Callable[[], datetime] = utcnow
+        self,
+        repository: ProgressRepository,
+        rollups: RollupRepository,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.repository = repository
+        self.rollups = rollups
         self.clock = clock
 
     # ---- recording ---------------------------------------------------------------------------
@@ -107,13 +131,11 @@ class ProgressService:
         now = self.clock()
         results: list[EventResult | None] = [None] * len(raws)
         parsed: list[tuple[int, BatchEvent]] = []
-        for index, raw in enumerate(raws):
-            try:
-                event = raw if isinstance(raw, BatchEvent) else BatchEvent.model_validate(raw)
-            except ValidationError:
+        for index, event in enumerate(_validate(raws)):
+            if not isinstance(event, BatchEvent):
                 results[index] = EventResult(
                     index=index,
-                    event_id=_raw_event_id(raw),
+                    event_id=_raw_event_id(event),
                     status="rejected",
                     reason=Reason.MALFORMED,
                 )
@@ -214,6 +236,8 @@ class ProgressService:
             )
             outcomes.append((row.row_id, manual_at, settle(row.fold, manual_at)))
         await self.repository.store_outcomes(outcomes)
+        for course_id in {targets[lecture_id].course_id for lecture_id in fresh}:
+            await self.rollups.refresh_students(course_id, [user_id])
         days = {e.occurred_at.date() for events in fresh.values() for e in events}
         await self.repository.add_activity_days(user_id, days)
 

@@ -1,5 +1,5 @@
-"""SQL for the staff views: one aggregate over a course's progress, grouped by student, whatever
-the number of students (GROUP BY over `item_status` joined to `item_catalog`)."""
+"""SQL for the staff views: the course's students joined to their maintained rollups
+(`rollups.py`), so a page costs the same whatever the number of progress rows."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.pagination import PageParams
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
-from studyhub.progress.items import item_catalog, item_status
+from studyhub.progress.items import completion_counts, item_catalog
 from studyhub.progress.merge import ItemState
+from studyhub.progress.models import ProgressRollup
 from studyhub.users.models import User
 
 
@@ -39,23 +40,15 @@ def _escape_like(text: str) -> str:
 
 
 def _rollup(course_id: int) -> Subquery:
-    """Per student with any activity: published items completed, last activity, active time."""
-    items = item_catalog([course_id])
-    status = item_status([course_id])
-    counted = and_(status.c.completed_at.is_not(None), items.c.item_id.is_not(None))
+    """The course's maintained rollups (`rollups.py`): a row per student with any activity."""
     return (
         select(
-            status.c.user_id.label("user_id"),
-            func.count(case((counted, 1))).label("completed"),
-            func.max(status.c.last_activity_at).label("last_activity_at"),
-            func.sum(status.c.active_seconds).label("active_seconds"),
+            ProgressRollup.user_id.label("user_id"),
+            ProgressRollup.completed_items.label("completed"),
+            ProgressRollup.last_activity_at.label("last_activity_at"),
+            ProgressRollup.active_seconds.label("active_seconds"),
         )
-        .select_from(status)
-        .outerjoin(
-            items,
-            and_(items.c.item_type == status.c.item_type, items.c.item_id == status.c.item_id),
-        )
-        .group_by(status.c.user_id)
+        .where(ProgressRollup.course_id == course_id)
         .subquery("rollup")
     )
 
@@ -178,11 +171,6 @@ class StaffProgressRepository:
 
     async def item_completions(self, course_id: int) -> dict[tuple[str, int], int]:
         """How many active students completed each item (published or not)."""
-        status = item_status([course_id])
         students = select(Enrollment.user_id).where(_active_students(course_id))
-        rows = await self.session.execute(
-            select(status.c.item_type, status.c.item_id, func.count())
-            .where(status.c.completed_at.is_not(None), status.c.user_id.in_(students))
-            .group_by(status.c.item_type, status.c.item_id)
-        )
+        rows = await self.session.execute(completion_counts(course_id, students))
         return {(kind, item_id): int(n) for kind, item_id, n in rows}
