@@ -129,8 +129,9 @@ class Api:
         return response.json() if response.content else None
 
 
-def seed_big_course(api: Api, teacher: str, student_id: int) -> int:
-    """A 16-week course with 3 published lectures a week, the student enrolled."""
+def seed_big_course(api: Api, teacher: str, student_id: int) -> tuple[int, int]:
+    """A 16-week course with 3 published lectures a week, the student enrolled. Returns the
+    course id and the id of its last lecture."""
     course = api.call(
         "POST",
         "/api/v1/courses",
@@ -145,7 +146,7 @@ def seed_big_course(api: Api, teacher: str, student_id: int) -> int:
             {"number": number, "title": f"Week {number}", "is_published": True},
         )
         for lecture in range(1, 4):
-            api.call(
+            created = api.call(
                 "POST",
                 f"/api/v1/courses/{course['id']}/weeks/{week['id']}/lectures",
                 teacher,
@@ -159,7 +160,7 @@ def seed_big_course(api: Api, teacher: str, student_id: int) -> int:
     api.call(
         "POST", f"/api/v1/courses/{course['id']}/enrollments", teacher, {"user_id": student_id}
     )
-    return int(course["id"])
+    return int(course["id"]), int(created["id"])
 
 
 async def login_under_load(url: str, seconds: float) -> Result:
@@ -251,16 +252,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         api = Api(server.url)
         teacher, student = api.token("teacher"), api.token("student")
         student_id = api.call("GET", "/api/v1/auth/me", student)["id"]
-        course_id = seed_big_course(api, teacher, student_id)
+        course_id, lecture_id = seed_big_course(api, teacher, student_id)
         api.close()
+        course = f"/api/v1/courses/{course_id}"
         scenarios = [
             ("health", "/health", ""),
-            ("course-hot", f"/api/v1/courses/{course_id}", student),
+            ("course-hot", course, student),
+            ("outline-hot", f"{course}/weeks", student),
             ("courses-list", "/api/v1/courses?per_page=20", student),
         ]
         for name, path, token in scenarios:
             if want(name):
                 results.append(wrk(server, path, args, name=name, token=token))
+        if want("progress-event"):
+            # No event id: the server names each event, so every request is a new event.
+            results.append(
+                wrk(
+                    server,
+                    f"{course}/lectures/{lecture_id}/progress",
+                    args,
+                    name="progress-event (POST, one event)",
+                    method="POST",
+                    token=student,
+                    body=json.dumps({"position_seconds": 30, "active_seconds": 15}),
+                )
+            )
         if want("login"):
             results.append(asyncio.run(login_under_load(server.url, args.duration)))
         startup = server.startup_seconds
@@ -278,6 +294,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"/api/v1/courses/{course_id}",
                     args,
                     name="course-cold (16 weeks, no cache)",
+                    token=token,
+                )
+            )
+            results.append(
+                wrk(
+                    cold,
+                    f"/api/v1/courses/{course_id}/weeks",
+                    args,
+                    name="outline-cold (16 weeks, no cache)",
                     token=token,
                 )
             )

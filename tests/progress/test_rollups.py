@@ -28,7 +28,7 @@ async def _assert_consistent(pw: ProgressWorld, database: Database) -> dict[int,
         fresh = {
             (user_id, completed, last, active)
             for _, user_id, completed, last, active in await session.execute(
-                rollup_select(course_id)
+                rollup_select(by_user=False), {"course_ids": [course_id]}
             )
         }
     assert stored == fresh

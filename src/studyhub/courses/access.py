@@ -43,6 +43,7 @@ class CourseContext:
     course: Course
     principal: Principal
     membership: Membership | None
+    instructor_name: str | None = None  # as loaded with the course
 
     @property
     def is_admin(self) -> bool:
@@ -87,7 +88,7 @@ async def load_course_context(
     found = await repository.get_for_viewer(course_id, principal.user_id)
     if found is None:
         raise CourseNotFound
-    context = CourseContext(found[0], principal, found[1])
+    context = CourseContext(found.course, principal, found.membership, found.instructor_name)
     level = context.level()
     if level < Level.VIEW:
         raise CourseNotFound

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from studyhub.core.db import guarded_write
 from studyhub.core.errors import AppError
@@ -49,6 +50,16 @@ class CatalogQuery:
     sort: str
 
 
+@dataclass(frozen=True, slots=True)
+class Viewed:
+    course: Course
+    membership: Membership | None
+    instructor_name: str | None
+
+
+INSTRUCTOR = aliased(User, name="instructor")
+
+
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -64,24 +75,32 @@ class CourseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_for_viewer(
-        self, course_id: int, user_id: int
-    ) -> tuple[Course, Membership | None] | None:
-        """The course and the caller's enrollment in it, in one query."""
+    async def get_for_viewer(self, course_id: int, user_id: int) -> Viewed | None:
+        """The course, the caller's enrollment in it and the instructor's name, in one query
+        (every course-scoped request starts here)."""
         row = (
             await self.session.execute(
-                select(Course, Enrollment.role, Enrollment.status)
+                select(
+                    Course,
+                    Enrollment.role,
+                    Enrollment.status,
+                    INSTRUCTOR.first_name,
+                    INSTRUCTOR.last_name,
+                    INSTRUCTOR.username,
+                )
                 .outerjoin(
                     Enrollment,
                     and_(Enrollment.course_id == Course.id, Enrollment.user_id == user_id),
                 )
+                .outerjoin(INSTRUCTOR, INSTRUCTOR.id == Course.instructor_id)
                 .where(Course.id == course_id)
             )
         ).first()
         if row is None:
             return None
-        course, role, status = row
-        return course, (Membership(role, status) if role is not None else None)
+        course, role, status, first, last, username = row
+        name = (f"{first} {last}".strip() or username) if username is not None else None
+        return Viewed(course, Membership(role, status) if role is not None else None, name)
 
     async def exists(self, course_id: int) -> bool:
         found = await self.session.scalar(select(Course.id).where(Course.id == course_id))

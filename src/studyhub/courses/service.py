@@ -183,9 +183,10 @@ class CourseService:
             await self.cache.store_outline(course.id, outline, drafts=context.sees_drafts)
         if context.my_role is CourseRole.STUDENT:
             outline = await self._with_completion(context, outline)
-        name = await self.courses.instructor_name(course)
         return CourseDetail(
-            **summary_of(course, name).model_dump(), my_role=context.my_role, weeks=outline
+            **summary_of(course, context.instructor_name).model_dump(),
+            my_role=context.my_role,
+            weeks=outline,
         )
 
     async def _with_completion(

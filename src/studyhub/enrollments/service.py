@@ -123,7 +123,7 @@ class EnrollmentService:
         found = await self.courses.get_for_viewer(course_id, principal.user_id)
         if found is None:
             raise CourseNotFound
-        return CourseContext(found[0], principal, found[1])
+        return CourseContext(found.course, principal, found.membership, found.instructor_name)
 
     # -- staff management --------------------------------------------------------------------
 

@@ -5,11 +5,14 @@ assignments (`type_rank` 1, after the week's lectures; completed by their first 
 
 Every rollup (a student's course progress, `/me/progress`, the staff table and summary, the
 `ProgressReader`) reads items only through these two functions.
+
+The ids are bound at execution (`COURSE_IDS`, `USER_IDS`: expanding parameters), so callers
+build each statement once per process (`functools.cache`) and SQLAlchemy's compiled cache is
+hit without rebuilding the union for every request (about 1.5 ms of Python per build).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +26,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql.expression import BindParameter, bindparam
 
 from studyhub.assignments.models import Assignment, Submission
 from studyhub.courses.models import Lecture, Week
@@ -39,7 +43,11 @@ def _compound(sources: list[Any], name: str) -> Subquery:
     return subquery
 
 
-def item_catalog(course_ids: Sequence[int]) -> Subquery:
+COURSE_IDS: BindParameter[list[int]] = bindparam("course_ids", expanding=True)
+USER_IDS: BindParameter[list[int]] = bindparam("user_ids", expanding=True)
+
+
+def item_catalog() -> Subquery:
     """Columns: course_id, week_id, week_number, week_title, item_type, type_rank, item_id,
     title, number. Only published items of published weeks."""
     lectures = (
@@ -56,7 +64,7 @@ def item_catalog(course_ids: Sequence[int]) -> Subquery:
         )
         .join(Week, Week.id == Lecture.week_id)
         .where(
-            Lecture.course_id.in_(course_ids),
+            Lecture.course_id.in_(COURSE_IDS),
             Lecture.is_published.is_(True),
             Week.is_published.is_(True),
         )
@@ -75,7 +83,7 @@ def item_catalog(course_ids: Sequence[int]) -> Subquery:
         )
         .join(Week, Week.id == Assignment.week_id)
         .where(
-            Assignment.course_id.in_(course_ids),
+            Assignment.course_id.in_(COURSE_IDS),
             Assignment.is_published.is_(True),
             Week.is_published.is_(True),
         )
@@ -83,10 +91,10 @@ def item_catalog(course_ids: Sequence[int]) -> Subquery:
     return _compound([lectures, assignments], "items")
 
 
-def item_status(course_ids: Sequence[int], user_ids: Sequence[int] | None = None) -> Subquery:
+def item_status(*, by_user: bool) -> Subquery:
     """Columns: user_id, course_id, item_type, item_id, completed_at, last_activity_at,
     active_seconds: one row per (student, item) with any activity, published or not (join
-    `item_catalog` to count only what counts)."""
+    `item_catalog` to count only what counts); of the students in `USER_IDS` if `by_user`."""
     lectures = select(
         LectureProgress.user_id.label("user_id"),
         LectureProgress.course_id.label("course_id"),
@@ -95,7 +103,7 @@ def item_status(course_ids: Sequence[int], user_ids: Sequence[int] | None = None
         LectureProgress.completed_at.label("completed_at"),
         LectureProgress.last_viewed_at.label("last_activity_at"),
         LectureProgress.active_seconds.label("active_seconds"),
-    ).where(LectureProgress.course_id.in_(course_ids))
+    ).where(LectureProgress.course_id.in_(COURSE_IDS))
     # An assignment is completed by its first submission (API.md §6).
     submissions = (
         select(
@@ -108,12 +116,12 @@ def item_status(course_ids: Sequence[int], user_ids: Sequence[int] | None = None
             literal_column("0", Integer).label("active_seconds"),
         )
         .join(Assignment, Assignment.id == Submission.assignment_id)
-        .where(Assignment.course_id.in_(course_ids))
+        .where(Assignment.course_id.in_(COURSE_IDS))
         .group_by(Submission.user_id, Assignment.course_id, Submission.assignment_id)
     )
-    if user_ids is not None:
-        lectures = lectures.where(LectureProgress.user_id.in_(user_ids))
-        submissions = submissions.where(Submission.user_id.in_(user_ids))
+    if by_user:
+        lectures = lectures.where(LectureProgress.user_id.in_(USER_IDS))
+        submissions = submissions.where(Submission.user_id.in_(USER_IDS))
     return _compound([lectures, submissions], "item_status")
 
 

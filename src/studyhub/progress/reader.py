@@ -5,8 +5,10 @@ One SQL statement per call, whatever the number of courses or items (no N+1)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.progress.items import item_catalog, item_status
@@ -14,6 +16,26 @@ from studyhub.progress.models import LectureProgress
 from studyhub.progress.rollup import percentage
 
 Summary = tuple[int, int, float]  # (completed_items, total_items, percentage)
+
+
+@cache
+def _completed_items() -> Select[Any]:
+    status = item_status(by_user=True)
+    return select(status.c.item_type, status.c.item_id).where(status.c.completed_at.is_not(None))
+
+
+@cache
+def _summaries() -> Select[Any]:
+    items, status = item_catalog(), item_status(by_user=True)
+    return (
+        select(items.c.course_id, func.count(), func.count(status.c.completed_at))
+        .select_from(items)
+        .outerjoin(
+            status,
+            and_(status.c.item_type == items.c.item_type, status.c.item_id == items.c.item_id),
+        )
+        .group_by(items.c.course_id)
+    )
 
 
 class ProgressReader:
@@ -32,10 +54,9 @@ class ProgressReader:
         return set(rows)
 
     async def completed_item_ids(self, user_id: int, course_id: int) -> set[tuple[str, int]]:
-        """(item_type, item_id) of every completed item: lectures now, assignments later."""
-        status = item_status([course_id], [user_id])
+        """(item_type, item_id) of every completed item: lectures and assignments."""
         rows = await self.session.execute(
-            select(status.c.item_type, status.c.item_id).where(status.c.completed_at.is_not(None))
+            _completed_items(), {"course_ids": [course_id], "user_ids": [user_id]}
         )
         return {(kind, item_id) for kind, item_id in rows}
 
@@ -46,19 +67,8 @@ class ProgressReader:
         found: dict[int, Summary] = dict.fromkeys(course_ids, (0, 0, 0.0))
         if not course_ids:
             return found
-        items = item_catalog(list(course_ids))
-        status = item_status(list(course_ids), [user_id])
         rows = await self.session.execute(
-            select(items.c.course_id, func.count(), func.count(status.c.completed_at))
-            .select_from(items)
-            .outerjoin(
-                status,
-                and_(
-                    status.c.item_type == items.c.item_type,
-                    status.c.item_id == items.c.item_id,
-                ),
-            )
-            .group_by(items.c.course_id)
+            _summaries(), {"course_ids": list(course_ids), "user_ids": [user_id]}
         )
         for course_id, total, completed in rows:
             found[course_id] = (int(completed), int(total), percentage(int(completed), int(total)))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     and_,
     bindparam,
@@ -95,6 +97,35 @@ class WeekRow:
     week_id: int
     number: int
     title: str
+
+
+@cache
+def _items() -> Select[Any]:
+    items = item_catalog()
+    return select(
+        items.c.course_id,
+        items.c.week_id,
+        items.c.week_number,
+        items.c.week_title,
+        items.c.item_type,
+        items.c.item_id,
+        items.c.title,
+    ).order_by(
+        items.c.course_id, items.c.week_number, items.c.type_rank, items.c.number, items.c.item_id
+    )
+
+
+@cache
+def _statuses() -> Select[Any]:
+    status = item_status(by_user=True)
+    return select(
+        status.c.course_id,
+        status.c.item_type,
+        status.c.item_id,
+        status.c.completed_at,
+        status.c.last_activity_at,
+        status.c.active_seconds,
+    )
 
 
 def _least(a: Any, b: Any) -> ColumnElement[Any]:
@@ -341,39 +372,14 @@ class ProgressRepository:
     async def items(self, course_ids: Collection[int]) -> list[ItemRow]:
         if not course_ids:
             return []
-        items = item_catalog(list(course_ids))
-        rows = await self.session.execute(
-            select(
-                items.c.course_id,
-                items.c.week_id,
-                items.c.week_number,
-                items.c.week_title,
-                items.c.item_type,
-                items.c.item_id,
-                items.c.title,
-            ).order_by(
-                items.c.course_id,
-                items.c.week_number,
-                items.c.type_rank,
-                items.c.number,
-                items.c.item_id,
-            )
-        )
+        rows = await self.session.execute(_items(), {"course_ids": list(course_ids)})
         return [ItemRow(*row) for row in rows]
 
     async def statuses(self, user_id: int, course_ids: Collection[int]) -> list[StatusRow]:
         if not course_ids:
             return []
-        status = item_status(list(course_ids), [user_id])
         rows = await self.session.execute(
-            select(
-                status.c.course_id,
-                status.c.item_type,
-                status.c.item_id,
-                status.c.completed_at,
-                status.c.last_activity_at,
-                status.c.active_seconds,
-            )
+            _statuses(), {"course_ids": list(course_ids), "user_ids": [user_id]}
         )
         return [StatusRow(*row) for row in rows]
 

@@ -11,6 +11,7 @@ source rows in the writer's transaction, so a rollup is never ahead of or behind
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, Table, and_, case, delete, func, select
@@ -24,10 +25,11 @@ ROLLUPS: Table = ProgressRollup.__table__  # type: ignore[assignment]
 COLUMNS = ("course_id", "user_id", "completed_items", "last_activity_at", "active_seconds")
 
 
-def rollup_select(course_id: int, user_ids: Collection[int] | None = None) -> Select[Any]:
-    """Rows for `progress_rollups`: one per student with any activity in the course."""
-    items = item_catalog([course_id])
-    status = item_status([course_id], None if user_ids is None else list(user_ids))
+@cache
+def rollup_select(*, by_user: bool) -> Select[Any]:
+    """Rows for `progress_rollups`: one per student with any activity in the courses bound to
+    `course_ids` (and of the students bound to `user_ids` if `by_user`)."""
+    items, status = item_catalog(), item_status(by_user=by_user)
     counted = and_(status.c.completed_at.is_not(None), items.c.item_id.is_not(None))
     return (
         select(
@@ -46,6 +48,16 @@ def rollup_select(course_id: int, user_ids: Collection[int] | None = None) -> Se
     )
 
 
+@cache
+def _upsert_students(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ROLLUPS).from_select(COLUMNS, rollup_select(by_user=True))
+    return stmt.on_conflict_do_update(
+        index_elements=["course_id", "user_id"],
+        set_={name: stmt.excluded[name] for name in COLUMNS[2:]},
+    )
+
+
 class RollupRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -55,19 +67,16 @@ class RollupRepository:
         so an upsert of their aggregate is enough."""
         if not user_ids:
             return
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        stmt = (postgresql.insert if postgres else sqlite.insert)(ROLLUPS).from_select(
-            COLUMNS, rollup_select(course_id, user_ids)
+        dialect = self.session.get_bind().dialect.name
+        await self.session.execute(
+            _upsert_students(dialect), {"course_ids": [course_id], "user_ids": list(user_ids)}
         )
-        new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["course_id", "user_id"],
-            set_={name: new[name] for name in COLUMNS[2:]},
-        )
-        await self.session.execute(stmt)
 
     async def refresh_course(self, course_id: int) -> None:
         """After the item catalog changed: every student's row, recomputed in two statements
         (one aggregate over the course's statuses; a staff write, not a hot path)."""
         await self.session.execute(delete(ROLLUPS).where(ROLLUPS.c.course_id == course_id))
-        await self.session.execute(ROLLUPS.insert().from_select(COLUMNS, rollup_select(course_id)))
+        await self.session.execute(
+            ROLLUPS.insert().from_select(COLUMNS, rollup_select(by_user=False)),
+            {"course_ids": [course_id]},
+        )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.pagination import PageParams
@@ -53,6 +54,11 @@ def _rollup(course_id: int) -> Subquery:
     )
 
 
+@cache
+def _item_count() -> Select[Any]:
+    return select(func.count()).select_from(item_catalog())
+
+
 def _active_students(course_id: int) -> ColumnElement[bool]:
     return and_(
         Enrollment.course_id == course_id,
@@ -66,8 +72,7 @@ class StaffProgressRepository:
         self.session = session
 
     async def total_items(self, course_id: int) -> int:
-        items = item_catalog([course_id])
-        return int(await self.session.scalar(select(func.count()).select_from(items)) or 0)
+        return int(await self.session.scalar(_item_count(), {"course_ids": [course_id]}) or 0)
 
     async def is_student(self, course_id: int, user_id: int) -> bool:
         found = await self.session.scalar(
