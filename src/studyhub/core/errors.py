@@ -8,6 +8,7 @@ them, framework errors and unexpected exceptions into
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, cast
@@ -156,13 +157,20 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
+# A location part that is echoed as it is: field names and indexes. Anything else in a location
+# is client-chosen (an unknown key, a map key) and may be markup, a secret or megabytes long.
+_ECHOABLE_LOC_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
 def validation_details(errors: Sequence[Any]) -> dict[str, list[str]]:
-    """Map pydantic errors to `{"field.path": [messages]}`, never echoing the submitted input."""
+    """Map pydantic errors to `{"field.path": [messages]}`, never echoing the submitted input:
+    a key that is not a plain name (say `<script>`) is reported as `*`."""
     details: dict[str, list[str]] = {}
     for err in errors:
         loc = [str(part) for part in err.get("loc", ())]
         if len(loc) > 1 and loc[0] in {"body", "query", "path", "header", "cookie"}:
             loc = loc[1:]
+        loc = [part if _ECHOABLE_LOC_PART.match(part) else "*" for part in loc]
         field = ".".join(loc) or "body"
         message = str(err.get("msg", "Invalid value"))
         details.setdefault(field, []).append(message)

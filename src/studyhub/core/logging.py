@@ -6,6 +6,7 @@ import json
 import logging
 import logging.handlers
 import re
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def configure_logging(level: str, log_dir: Path | None) -> None:
             root.removeHandler(handler)
             handler.close()
     formatter = JsonFormatter()
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         handlers.append(

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import params
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -59,18 +60,45 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else "<unmatched>"
 
 
+def accepts_uploads(route: object) -> bool:
+    """Does this route take a multipart file upload? (A `File` parameter, or a body it parses
+    itself and documents as `multipart/form-data`.)"""
+    field = getattr(route, "body_field", None)
+    if field is not None and isinstance(field.field_info, params.File):
+        return True
+    extra = getattr(route, "openapi_extra", None) or {}
+    content = extra.get("requestBody", {}).get("content", {})
+    return "multipart/form-data" in content
+
+
 @dataclass(frozen=True, slots=True)
 class BodyLimit:
-    """Request body limits: JSON and forms, and multipart uploads (file plus form overhead)."""
+    """Request body limits: JSON and forms, and multipart uploads (file plus form overhead).
+
+    The upload allowance belongs to the operations that take uploads, not to whoever claims a
+    multipart body: before routing only the largest possible limit is known, so the body is
+    held to `for_route` once the route has matched (when the body is first read)."""
 
     max_bytes: int
     max_upload_bytes: int
     multipart_overhead: int = 64 * 1024
 
-    def for_scope(self, scope: Scope) -> int:
+    def _is_multipart(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
             if name == b"content-type" and value.lower().startswith(b"multipart/"):
-                return self.max_upload_bytes + self.multipart_overhead
+                return True
+        return False
+
+    def for_scope(self, scope: Scope) -> int:
+        """The most any request like this may send, whatever route it reaches."""
+        if self._is_multipart(scope):
+            return self.max_upload_bytes + self.multipart_overhead
+        return self.max_bytes
+
+    def for_route(self, scope: Scope) -> int:
+        """The limit of the matched route (the plain limit while no route has matched)."""
+        if self._is_multipart(scope) and accepts_uploads(scope.get("route")):
+            return self.max_upload_bytes + self.multipart_overhead
         return self.max_bytes
 
 
@@ -84,12 +112,19 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _limit_receive(receive: Receive, limit: int) -> Receive:
-    """Count body bytes as they arrive (chunked bodies have no Content-Length to trust)."""
+def _limit_receive(receive: Receive, scope: Scope, body_limit: BodyLimit) -> Receive:
+    """Count body bytes as they arrive (chunked bodies have no Content-Length to trust), against
+    the matched route's limit, decided when the body is first read (after routing)."""
     received = 0
+    limit: int | None = None
 
     async def limited() -> Message:
-        nonlocal received
+        nonlocal received, limit
+        if limit is None:
+            limit = body_limit.for_route(scope)
+            length = _content_length(scope)
+            if length is not None and length > limit:
+                raise HTTPException(413)
         message = await receive()
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
@@ -147,7 +182,9 @@ class RequestContextMiddleware:
                 )
                 await response(scope, receive, send_with_headers)
                 return
-            await self.app(scope, _limit_receive(receive, limit), send_with_headers)
+            await self.app(
+                scope, _limit_receive(receive, scope, self.body_limit), send_with_headers
+            )
         except Exception as exc:
             if response_started:
                 raise
