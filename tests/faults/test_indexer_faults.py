@@ -37,6 +37,7 @@ async def test_search_statuses_and_the_outbox_across_an_outage(
 ) -> None:
     async with seeded_database(sqlite_url(tmp_path)) as db:
         world = await seed_world(db)
+    fake_indexer.polls_to_complete = 1  # completed at the first status poll
     # A high breaker threshold: this test is about how each failure maps, not the breaker.
     env = {"DATABASE_URL": sqlite_url(tmp_path), **indexer_env(fake_indexer)}
     env["INDEXER_BREAKER_THRESHOLD"] = "1000"
