@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
-	test-sqlite test-postgres openapi openapi-check ts-check browser clean
+	test-sqlite test-postgres verify openapi openapi-check ts-check browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -76,6 +76,15 @@ test-postgres: install
 			REDIS_TEST_URL=$(REDIS_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS); \
 	else $(MAKE) --no-print-directory _missing SERVICE="PostgreSQL ($(PG_TEST_URL))" \
 		WHAT="the whole PostgreSQL test pass"; fi
+
+## make verify: the slower tests over real processes (pytest marker `process`, not in `make test`):
+## Redis killed, PostgreSQL connections dropped, StudyIndexer slow/garbage/down, 50 SQLite writers,
+## SIGTERM under load, kill -9 before outbox delivery, a two-worker journey; then a 30 s soak smoke.
+## They start their own redis-server and scratch PostgreSQL databases (test_faults_*) next to
+## PG_TEST_URL; without PostgreSQL those tests skip loudly (CI: fail).
+verify: install
+	PG_TEST_URL=$(PG_TEST_URL) $(BIN)/pytest -m process tests/faults tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m bench.soak --minutes 0.5 --students 10
 
 # A missing service is an error in CI and a loud skip elsewhere (DESIGN.md §12).
 HINT ?= Start it (see README, 'Running against PostgreSQL + Redis').

@@ -43,7 +43,7 @@ def serve(
     """
     import uvicorn
 
-    from studyhub.core.metrics import prepare_multiprocess_dir
+    from studyhub.core.metrics_dir import prepare_multiprocess_dir
 
     settings = get_settings()
     prepare_multiprocess_dir()

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     outbox_batch_size: int = Field(default=20, ge=1, le=500)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    # How long a claimed job stays hidden from other relays: a relay that dies mid-delivery
+    # (kill -9, OOM) leaves its jobs to be retried once this runs out. Longer than any upload.
+    outbox_lease_seconds: float = Field(default=300.0, gt=0, le=3600)
     # Benchmarks only: an artificial delay in search's permission query, to show that the DB work
     # and the StudyIndexer call overlap. Refused in production.
     bench_search_db_delay_seconds: float = Field(default=0.0, ge=0, le=10)

@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from studyhub.core.metrics_dir import MULTIPROC_ENV
 
 REQUESTS = Counter(
     "studyhub_http_requests_total",
@@ -107,18 +107,6 @@ def worker_exiting() -> None:
     """In multiprocess mode, drop this process's live gauges from the aggregate."""
     if os.environ.get(MULTIPROC_ENV):
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
-
-
-def prepare_multiprocess_dir() -> None:
-    """Create and empty `PROMETHEUS_MULTIPROC_DIR` before workers start (stale files of a
-    previous run would otherwise be counted again)."""
-    directory = os.environ.get(MULTIPROC_ENV)
-    if not directory:
-        return
-    os.makedirs(directory, exist_ok=True)
-    for name in os.listdir(directory):
-        if name.endswith(".db"):
-            os.remove(os.path.join(directory, name))
 
 
 def render_metrics() -> tuple[bytes, str]:

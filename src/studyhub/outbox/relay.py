@@ -29,7 +29,6 @@ from studyhub.outbox.models import OutboxKind, OutboxStatus
 from studyhub.outbox.repository import Job, OutboxRepository
 
 logger = logging.getLogger("studyhub.outbox")
-LEASE = timedelta(minutes=5)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 300.0
 POLL_SECONDS = 2.0
@@ -108,7 +107,9 @@ class OutboxRelay:
         now = now or utcnow()
         async with self.database.session() as session, session.begin():
             jobs = await OutboxRepository(session).claim_due(
-                now, self.settings.outbox_batch_size, LEASE
+                now,
+                self.settings.outbox_batch_size,
+                timedelta(seconds=self.settings.outbox_lease_seconds),
             )
         result.claimed = len(jobs)
         for index, job in enumerate(jobs):
