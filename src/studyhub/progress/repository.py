@@ -136,6 +136,62 @@ def _greatest(a: Any, b: Any) -> ColumnElement[Any]:
     return case((a.is_(None), b), (b.is_(None), a), (b > a, b), else_=a)
 
 
+@cache
+def _event_insert(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(EVENTS)
+        .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
+        .returning(EVENTS.c.event_id)
+    )
+
+
+@cache
+def _merge_upsert(dialect: str) -> Any:
+    """The SQL mirror of `merge.combine`: built once per dialect (a large CASE expression)."""
+    postgres = dialect == "postgresql"
+    stmt = (postgresql.insert if postgres else sqlite.insert)(LECTURES)
+    old, new = LECTURES.c, stmt.excluded
+
+    def event_id(column: Any) -> Any:
+        # Compare ids by code point on every backend, as Python does.
+        return column.collate("C") if postgres else column
+
+    newer = or_(
+        old.position_at.is_(None),
+        and_(
+            new.position_at.is_not(None),
+            or_(
+                new.position_at > old.position_at,
+                and_(
+                    new.position_at == old.position_at,
+                    event_id(new.position_event_id) > event_id(old.position_event_id),
+                ),
+            ),
+        ),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "lecture_id"],
+        set_={
+            "first_viewed_at": _least(old.first_viewed_at, new.first_viewed_at),
+            "last_viewed_at": _greatest(old.last_viewed_at, new.last_viewed_at),
+            "position_seconds": case((newer, new.position_seconds), else_=old.position_seconds),
+            "position_at": case((newer, new.position_at), else_=old.position_at),
+            "position_event_id": case((newer, new.position_event_id), else_=old.position_event_id),
+            "furthest_position_seconds": case(
+                (
+                    new.furthest_position_seconds > old.furthest_position_seconds,
+                    new.furthest_position_seconds,
+                ),
+                else_=old.furthest_position_seconds,
+            ),
+            "active_seconds_raw": old.active_seconds_raw + new.active_seconds_raw,
+            "watched_at": _least(old.watched_at, new.watched_at),
+            "updated_at": new.updated_at,
+        },
+    ).returning(old.id, old.lecture_id, old.manual_completed_at, *(old[n] for n in FOLD_COLUMNS))
+
+
 class ProgressRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -204,12 +260,9 @@ class ProgressRepository:
             }
             for item in accepted
         ]
-        stmt = (
-            self._insert(EVENTS)
-            .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
-            .returning(EVENTS.c.event_id)
+        result = await self.session.execute(
+            _event_insert(self.session.get_bind().dialect.name), rows
         )
-        result = await self.session.execute(stmt, rows)
         return set(result.scalars())
 
     async def merge_folds(
@@ -234,50 +287,7 @@ class ProgressRepository:
             }
             for lecture_id, (course_id, fold) in deltas.items()
         ]
-        stmt = self._insert(LECTURES)
-        old, new = LECTURES.c, stmt.excluded
-
-        def event_id(column: Any) -> Any:
-            # Compare ids by code point on every backend, as Python does.
-            return column.collate("C") if self._postgres else column
-
-        newer = or_(
-            old.position_at.is_(None),
-            and_(
-                new.position_at.is_not(None),
-                or_(
-                    new.position_at > old.position_at,
-                    and_(
-                        new.position_at == old.position_at,
-                        event_id(new.position_event_id) > event_id(old.position_event_id),
-                    ),
-                ),
-            ),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["user_id", "lecture_id"],
-            set_={
-                "first_viewed_at": _least(old.first_viewed_at, new.first_viewed_at),
-                "last_viewed_at": _greatest(old.last_viewed_at, new.last_viewed_at),
-                "position_seconds": case((newer, new.position_seconds), else_=old.position_seconds),
-                "position_at": case((newer, new.position_at), else_=old.position_at),
-                "position_event_id": case(
-                    (newer, new.position_event_id), else_=old.position_event_id
-                ),
-                "furthest_position_seconds": case(
-                    (
-                        new.furthest_position_seconds > old.furthest_position_seconds,
-                        new.furthest_position_seconds,
-                    ),
-                    else_=old.furthest_position_seconds,
-                ),
-                "active_seconds_raw": old.active_seconds_raw + new.active_seconds_raw,
-                "watched_at": _least(old.watched_at, new.watched_at),
-                "updated_at": new.updated_at,
-            },
-        ).returning(
-            old.id, old.lecture_id, old.manual_completed_at, *(old[n] for n in FOLD_COLUMNS)
-        )
+        stmt = _merge_upsert(self.session.get_bind().dialect.name)
         result = await self.session.execute(stmt, rows)
         return [
             StoredFold(
