@@ -64,7 +64,7 @@ from tests.helpers import bearer, login
 from tests.test_access_matrix import ACCESS, OPEN_OUTSIDE_API
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
-STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "15"))
+STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "30"))
 SEED = 20261128
 
 # operationId -> why it is not fuzzed (nothing is left out silently).
