@@ -240,3 +240,33 @@ async def test_out_of_range_block_id_is_a_validation_error(
     response = await client.request(method, f"{BLOCKS}/{block_id}", headers=admin)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "VALIDATION_ERROR"
+
+
+async def test_an_admin_on_a_dual_stack_socket_cannot_block_their_own_address(
+    app: FastAPI, database: Database
+) -> None:
+    """Enforcement matches an IPv4-mapped client address against IPv4 blocks; the self-lockout
+    check did not, so an admin seen as ::ffff:203.0.113.10 could lock themselves out."""
+    user = await make_user(database, role=UserRole.ADMIN)
+    async with _from(app, "::ffff:203.0.113.10") as mapped:
+        headers = await auth_headers(mapped, user.username)
+        response = await mapped.post(
+            BLOCKS, json={"network": "203.0.113.0/24", "reason": "x"}, headers=headers
+        )
+        assert response.status_code == 400, response.text
+        assert "network" in response.json()["details"]
+        assert (await mapped.get(ME, headers=headers)).status_code == 200
+
+
+async def test_ipv4_mapped_networks_are_stored_and_enforced_as_ipv4(
+    client: httpx.AsyncClient, app: FastAPI, admin: dict[str, str]
+) -> None:
+    """A block of ::ffff:198.51.100.0/120 matched nobody: clients are compared as IPv4."""
+    created = await _block(client, admin, network="::ffff:198.51.100.0/120")
+    assert created["network"] == "198.51.100.0/24"
+    assert await _status_from(app, "198.51.100.1") == 403
+    assert await _status_from(app, "::ffff:198.51.100.2") == 403
+    own = await client.post(
+        BLOCKS, json={"network": "::ffff:203.0.113.10", "reason": "x"}, headers=admin
+    )
+    assert own.status_code == 400, own.text

@@ -52,7 +52,8 @@ def _decode(raw: bytes) -> tuple[Entry, ...]:
     return tuple((ipaddress.ip_network(net), exp) for net, exp in json.loads(raw))
 
 
-def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def client_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address blocks are matched against (None if `ip` is not an address)."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -96,7 +97,7 @@ class IpBlockList:
         self._snapshot = None
 
     async def is_blocked(self, ip: str) -> bool:
-        address = _address(ip)
+        address = client_address(ip)
         if address is None:
             return False
         snapshot = await self._current()

@@ -10,11 +10,17 @@ from studyhub.core.pagination import Pagination
 from studyhub.core.schemas import StrictModel
 from studyhub.outbox.models import OutboxKind, OutboxStatus, SubjectType
 
+# ::ffff:0:0/96 holds the IPv4-mapped addresses.
+_MAPPED_PREFIX = 96
+
 
 class IpBlockCreate(StrictModel):
     network: str = Field(
         max_length=64,
-        description="An IP address or CIDR; host bits are cleared (10.1.2.3/8 → 10.0.0.0/8)",
+        description=(
+            "An IP address or CIDR; host bits are cleared (10.1.2.3/8 → 10.0.0.0/8) and an "
+            "IPv4-mapped IPv6 network is stored as IPv4"
+        ),
         examples=["203.0.113.0/24"],
     )
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -26,9 +32,19 @@ class IpBlockCreate(StrictModel):
     @classmethod
     def _cidr(cls, value: str) -> str:
         try:
-            return str(ipaddress.ip_network(value.strip(), strict=False))
+            network = ipaddress.ip_network(value.strip(), strict=False)
         except ValueError:
             raise ValueError("must be an IP address or CIDR network") from None
+        mapped = network.network_address
+        if (
+            isinstance(mapped, ipaddress.IPv6Address)
+            and mapped.ipv4_mapped
+            and (network.prefixlen >= _MAPPED_PREFIX)
+        ):
+            # Clients are matched as IPv4 (admin/blocklist.py): store what will match them.
+            v4 = f"{mapped.ipv4_mapped}/{network.prefixlen - _MAPPED_PREFIX}"
+            network = ipaddress.ip_network(v4)
+        return str(network)
 
     @field_validator("expires_at")
     @classmethod

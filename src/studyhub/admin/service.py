@@ -4,7 +4,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
-from studyhub.admin.blocklist import publish
+from studyhub.admin.blocklist import client_address, publish
 from studyhub.admin.exceptions import IpBlockNotFound
 from studyhub.admin.models import IpBlock
 from studyhub.admin.repository import IpBlockRepository
@@ -66,7 +66,10 @@ class IpBlockService:
 
 
 def _contains(network: str, ip: str) -> bool:
+    """Would this block match the caller? Compared as enforcement compares (IPv4-mapped
+    addresses as IPv4)."""
+    address = client_address(ip)
     try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(network)
+        return address is not None and address in ipaddress.ip_network(network)
     except ValueError:
         return False
