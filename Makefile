@@ -9,7 +9,9 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint typecheck migrations migrations-sqlite migrations-postgres \
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+
+.PHONY: run test install bench lint typecheck migrations migrations-sqlite migrations-postgres \
 	test-sqlite test-postgres verify openapi openapi-check ts-check browser clean
 
 $(STAMP): pyproject.toml
@@ -137,3 +139,22 @@ browser:
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .migration-check \
 		$(TS_DIR)/node_modules $(TS_DIR)/generated
+
+## make bench: the performance lab (about 15 minutes; run it on an otherwise idle machine).
+## SQLite, then PostgreSQL + Redis on a scratch database; the summary lands in bench/results/
+## and in the README's Benchmarks section.
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
+		{ echo "wrk is missing and could not be installed: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.progress
+	@set -e; scratch=$$(basename "$(PG_TEST_URL)")_bench; \
+	url=$$($(BIN)/python scripts/pg_scratch_db.py create $(PG_TEST_URL) $$scratch); \
+	$(BIN)/python -m bench.run --database-url "$$url" --redis-url $(BENCH_REDIS_URL); \
+	$(BIN)/python scripts/pg_scratch_db.py drop $(PG_TEST_URL) $$scratch; \
+	url=$$($(BIN)/python scripts/pg_scratch_db.py create $(PG_TEST_URL) $$scratch); \
+	$(BIN)/python -m bench.progress --database-url "$$url"; \
+	$(BIN)/python scripts/pg_scratch_db.py drop $(PG_TEST_URL) $$scratch
+	$(BIN)/python -m bench.search_latency
+	$(BIN)/python -m bench.login_timing
+	$(BIN)/python -m bench.report

@@ -5,8 +5,9 @@
 
 Starts the service (1 worker, production settings, argon2 at production cost) and the bare
 baseline app with the same uvicorn settings on 127.0.0.1, seeds data through the API, drives each
-scenario with `wrk` (Debian package) and prints req/s, p50, p99, server CPU µs per request and
-RSS, each also as a ratio to the baseline measured in the same run. Results go to
+scenario with `wrk` (Debian package; `/search` answers from the tests' fake StudyIndexer) and
+prints req/s, p50, p99, server CPU µs per request and RSS, each also as a ratio to the baseline
+measured in the same run. Results go to
 bench/results/<name>.json and .md. Nothing here asserts timing: it measures and reports.
 """
 
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.fake_indexer import API_KEY, Document, FakeIndexer
 
 from bench._server import Server, run_server, studyhub, studyhub_command
 
@@ -213,6 +215,8 @@ def environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         "RATE_LIMIT_PER_MINUTE": "100000000",
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000",
         "LOGIN_MAX_FAILURES_PER_IP": "1000000",
+        # The relay would upload the demo files to the fake StudyIndexer during the scenarios.
+        "OUTBOX_RELAY_ENABLED": "false",
     }
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
@@ -224,7 +228,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     workdir = Path(tempfile.mkdtemp(prefix="studyhub-bench-"))
-    env = environment(args, workdir)
+    indexer = FakeIndexer()
+    indexer.start()
+    for n in range(20):  # hits that join with nothing: the permission query still runs
+        indexer.documents[f"doc{n}"] = Document(
+            f"doc{n}", f"Doc {n}", "enzymes everywhere", "text", "course", [], 1, status="completed"
+        )
+    env = {**environment(args, workdir), "INDEXER_URL": indexer.url, "INDEXER_API_KEY": API_KEY}
     studyhub(["init-db"], env, workdir)
     studyhub(["seed"], env, workdir)
     results: list[Result] = []
@@ -260,6 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ("course-hot", course, student),
             ("outline-hot", f"{course}/weeks", student),
             ("courses-list", "/api/v1/courses?per_page=20", student),
+            ("search", "/api/v1/search?q=enzymes&scope=courses", student),
         ]
         for name, path, token in scenarios:
             if want(name):
@@ -308,6 +319,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             rss = max(rss, rss_mb(cold.process.pid))
 
+    indexer.stop()
     for result in results:
         result.ratio_rps = result.requests_per_second / baseline.requests_per_second
     shutil.rmtree(workdir, ignore_errors=True)
