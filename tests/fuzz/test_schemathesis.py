@@ -24,6 +24,7 @@ Any throttling of the fuzz client's own address fails the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -34,6 +35,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import FlakyStrategyDefinition
 from jose import jwt
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -296,7 +298,12 @@ async def test_fuzz_stateful_links(
             suppress_health_check=list(HealthCheck),
             phases=[Phase.generate],
         )
-        await asyncio.to_thread(machine.run, settings=run)
+        # The bundles depend on the app's answers and the database persists across examples,
+        # so Hypothesis can meet a prefix it saw before that now draws from an empty bundle (a
+        # create answering 409 the second time; seen on PostgreSQL). It stops generating there:
+        # not a finding. The request count below still requires a real run.
+        with contextlib.suppress(FlakyStrategyDefinition):
+            await asyncio.to_thread(machine.run, settings=run)
         me = await client.get("/api/v1/auth/me", headers=bearer(token))
         assert me.status_code == 200, f"the stateful {caller} lost their session: {me.text}"
     print(f"stateful: {bridge.sent} requests")
