@@ -12,6 +12,7 @@ from tests.courses.test_query_counts import counting
 from tests.factories import enroll, make_user
 from tests.helpers import auth_headers
 from tests.progress.conftest import ProgressWorld, ago
+from tests.progress.test_integration import _assignment
 
 
 async def _table(pw: ProgressWorld, query: str = "", who: str = "teacher") -> dict[str, Any]:
@@ -154,3 +155,25 @@ async def test_student_table_uses_a_constant_number_of_statements(
         counts[size] = (len(statements), len(summary))
     assert counts[3] == counts[30], counts
     assert counts[30][0] <= 8, counts
+
+
+async def test_average_score_is_the_mean_of_each_assignments_best_submission(
+    pw: ProgressWorld,
+) -> None:
+    first, second = await _assignment(pw), await _assignment(pw)
+
+    async def submit(assignment: dict[str, Any], answer: int, who: str) -> None:
+        response = await pw.client.post(
+            pw.url(f"/assignments/{assignment['id']}/submissions"),
+            json={"answers": {str(assignment["question_id"]): answer}},
+            headers=pw.headers[who],
+        )
+        assert response.status_code == 201, response.text
+
+    await submit(first, 5, "student")  # wrong: 0 %
+    await submit(first, 2, "student")  # right: the best, 100 %
+    await submit(second, 5, "student")  # 0 %
+    await submit(first, 5, "other")
+    rows = {r["user"]["id"]: r for r in (await _table(pw, "?sort=name"))["students"]}
+    assert rows[pw.student.id]["average_score"] == 50.0
+    assert rows[pw.other.id]["average_score"] == 0.0

@@ -177,6 +177,8 @@ class StudentRow(BaseModel):
     state: ItemState
     last_activity_at: AwareDatetime | None
     active_seconds: int
+    # Mean over the assignments the student submitted of the best submission's score, as a
+    # percentage of its maximum; null before a first submission.
     average_score: float | None = None
 
 

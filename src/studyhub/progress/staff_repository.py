@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Subquery, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from studyhub.assignments.models import Assignment, Submission
 from studyhub.core.pagination import PageParams
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
 from studyhub.progress.items import completion_counts, item_catalog
@@ -155,6 +157,30 @@ class StaffProgressRepository:
             StudentFigures(user, user.id, int(done), last, int(active), bool(seen))
             for user, done, last, active, seen in rows
         ], count
+
+    async def average_scores(self, course_id: int, user_ids: Sequence[int]) -> dict[int, float]:
+        """Per student: the mean, over the course's assignments they submitted, of their best
+        submission's score as a percentage of its maximum. Students without one are absent."""
+        if not user_ids:
+            return {}
+        best = (
+            select(
+                Submission.user_id.label("user_id"),
+                func.max(Submission.score * 100.0 / Submission.max_score).label("best"),
+            )
+            .join(Assignment, Assignment.id == Submission.assignment_id)
+            .where(
+                Assignment.course_id == course_id,
+                Submission.user_id.in_(user_ids),
+                Submission.max_score > 0,
+            )
+            .group_by(Submission.user_id, Submission.assignment_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(best.c.user_id, func.avg(best.c.best)).group_by(best.c.user_id)
+        )
+        return {user_id: round(float(mean), 2) for user_id, mean in rows}
 
     async def all_students(self, course_id: int) -> list[StudentFigures]:
         rollup = _rollup(course_id)

@@ -50,6 +50,7 @@ class StaffProgressService:
         course_id = context.course.id
         total = await self.staff.total_items(course_id)
         figures, count = await self.staff.students(course_id, query, total, page)
+        scores = await self.staff.average_scores(course_id, [f.user_id for f in figures])
         rows = []
         for f in figures:
             if f.user is None:  # pragma: no cover - `students` always loads the user
@@ -69,7 +70,7 @@ class StaffProgressService:
                     state=course_state(f.completed, total, f.active),
                     last_activity_at=f.last_activity_at,
                     active_seconds=f.active_seconds,
-                    average_score=None,  # assessments are not on this branch yet
+                    average_score=scores.get(f.user_id),
                 )
             )
         return rows, count
