@@ -12,21 +12,21 @@ from studyhub.core.db import SessionDep
 from studyhub.outbox.repository import OutboxRepository
 
 
-def get_ip_block_service(request: Request, session: SessionDep) -> IpBlockService:
+async def get_ip_block_service(request: Request, session: SessionDep) -> IpBlockService:
     return IpBlockService(IpBlockRepository(session), request.app.state.cache)
 
 
 IpBlockServiceDep = Annotated[IpBlockService, Depends(get_ip_block_service)]
 
 
-def get_outbox_admin_service(session: SessionDep) -> OutboxAdminService:
+async def get_outbox_admin_service(session: SessionDep) -> OutboxAdminService:
     return OutboxAdminService(OutboxRepository(session))
 
 
 OutboxAdminServiceDep = Annotated[OutboxAdminService, Depends(get_outbox_admin_service)]
 
 
-def get_stats_repository(session: SessionDep) -> StatsRepository:
+async def get_stats_repository(session: SessionDep) -> StatsRepository:
     return StatsRepository(session)
 
 

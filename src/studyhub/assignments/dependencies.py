@@ -19,7 +19,7 @@ from studyhub.courses.repository import LectureRepository, WeekRepository
 from studyhub.progress.rollups import RollupRepository
 
 
-def get_question_service(request: Request, session: SessionDep) -> QuestionService:
+async def get_question_service(request: Request, session: SessionDep) -> QuestionService:
     return QuestionService(
         QuestionRepository(session),
         WeekRepository(session),
@@ -28,7 +28,7 @@ def get_question_service(request: Request, session: SessionDep) -> QuestionServi
     )
 
 
-def get_assignment_service(request: Request, session: SessionDep) -> AssignmentService:
+async def get_assignment_service(request: Request, session: SessionDep) -> AssignmentService:
     return AssignmentService(
         AssignmentRepository(session),
         QuestionRepository(session),
@@ -39,7 +39,7 @@ def get_assignment_service(request: Request, session: SessionDep) -> AssignmentS
     )
 
 
-def get_submission_service(
+async def get_submission_service(
     session: SessionDep, assignments: Annotated[AssignmentService, Depends(get_assignment_service)]
 ) -> SubmissionService:
     return SubmissionService(
@@ -50,7 +50,7 @@ def get_submission_service(
     )
 
 
-def require_student(context: EnrolledCourseDep) -> CourseContext:
+async def require_student(context: EnrolledCourseDep) -> CourseContext:
     """The course's active students only (checked before the body, so staff get 403)."""
     SubmissionService.require_active_student(context)
     return context

@@ -28,7 +28,7 @@ oauth2_scheme = OAuth2PasswordBearer(
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerToken")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -38,8 +38,8 @@ def get_codec(request: Request) -> TokenCodec:
     return codec
 
 
-def get_client(request: Request) -> ClientInfo:
-    settings = get_settings(request)
+async def get_client(request: Request) -> ClientInfo:
+    settings: Settings = request.app.state.settings
     return ClientInfo(
         ip=client_ip(request, settings.trusted_proxy_networks),
         user_agent=request.headers.get("user-agent", "")[:255],
@@ -105,7 +105,7 @@ AdminUser = Annotated[Principal, Depends(require_roles(UserRole.ADMIN))]
 StaffUser = Annotated[Principal, Depends(require_roles(UserRole.TEACHER, UserRole.TA))]
 
 
-def get_auth_service(request: Request, session: SessionDep) -> AuthService:
+async def get_auth_service(request: Request, session: SessionDep) -> AuthService:
     state = request.app.state
     return AuthService(
         users=UserRepository(session),

@@ -140,7 +140,7 @@ NOT_MODIFIED_RESPONSE: dict[int | str, dict[str, str]] = {
 }
 
 
-def storable_query(request: Request) -> None:
+async def storable_query(request: Request) -> None:
     """Every API route: a query parameter carrying a NUL character is a 400. PostgreSQL refuses
     NUL in text parameters (a search answered 500 there); SQLite would have matched nothing."""
     bad = sorted(

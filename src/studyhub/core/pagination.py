@@ -37,7 +37,7 @@ class PageParams:
         return Pagination(page=self.page, per_page=self.per_page, total=total, pages=pages)
 
 
-def _page_params(
+async def _page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description="Items per page, 1 to 100")

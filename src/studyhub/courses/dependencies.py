@@ -16,7 +16,7 @@ from studyhub.progress.reader import ProgressReader
 from studyhub.progress.rollups import RollupRepository
 
 
-def get_course_service(request: Request, session: SessionDep) -> CourseService:
+async def get_course_service(request: Request, session: SessionDep) -> CourseService:
     return CourseService(
         CourseRepository(session),
         WeekRepository(session),
@@ -30,7 +30,7 @@ def get_course_service(request: Request, session: SessionDep) -> CourseService:
     )
 
 
-def get_content_service(request: Request, session: SessionDep) -> ContentService:
+async def get_content_service(request: Request, session: SessionDep) -> ContentService:
     return ContentService(
         WeekRepository(session),
         LectureRepository(session),

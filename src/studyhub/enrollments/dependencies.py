@@ -11,7 +11,7 @@ from studyhub.enrollments.service import EnrollmentService
 from studyhub.progress.reader import ProgressReader
 
 
-def get_enrollment_service(session: SessionDep) -> EnrollmentService:
+async def get_enrollment_service(session: SessionDep) -> EnrollmentService:
     return EnrollmentService(
         EnrollmentRepository(session), CourseRepository(session), ProgressReader(session)
     )

@@ -64,7 +64,7 @@ class HealthService:
         )
 
 
-def _health_service(request: Request) -> HealthService:
+async def _health_service(request: Request) -> HealthService:
     state = request.app.state
     return HealthService(HealthRepository(state.database.engine), state.cache, state.indexer)
 

@@ -18,7 +18,7 @@ from studyhub.personal.schemas import NoteCreate
 from studyhub.personal.service import PersonalService
 
 
-def get_personal_service(request: Request, session: SessionDep) -> PersonalService:
+async def get_personal_service(request: Request, session: SessionDep) -> PersonalService:
     return PersonalService(
         FolderRepository(session),
         ItemRepository(session),

@@ -15,11 +15,11 @@ from studyhub.progress.staff_repository import StaffProgressRepository
 from studyhub.progress.staff_service import StaffProgressService
 
 
-def get_progress_service(session: SessionDep) -> ProgressService:
+async def get_progress_service(session: SessionDep) -> ProgressService:
     return ProgressService(ProgressRepository(session), RollupRepository(session))
 
 
-def get_staff_progress_service(session: SessionDep) -> StaffProgressService:
+async def get_staff_progress_service(session: SessionDep) -> StaffProgressService:
     return StaffProgressService(
         StaffProgressRepository(session),
         ProgressService(ProgressRepository(session), RollupRepository(session)),

@@ -13,7 +13,7 @@ from studyhub.search.repository import SearchRepository
 from studyhub.search.service import SearchService
 
 
-def get_search_service(
+async def get_search_service(
     request: Request,
     session: SessionDep,
     content: Annotated[ContentService, Depends(get_content_service)],

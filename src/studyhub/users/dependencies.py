@@ -13,7 +13,7 @@ from studyhub.users.admin_service import UserAdminService
 from studyhub.users.repository import UserRepository
 
 
-def get_user_admin_service(
+async def get_user_admin_service(
     request: Request, session: SessionDep, auth: AuthServiceDep
 ) -> UserAdminService:
     state = request.app.state
