@@ -7,11 +7,12 @@ import os
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.engine import make_url
 
 from studyhub.core.config import Settings
@@ -104,3 +105,53 @@ async def test_a_locked_sqlite_database_is_a_503_not_a_500(
     assert response.status_code == 503
     assert response.json()["error"] == "SERVICE_UNAVAILABLE"
     assert response.headers["retry-after"] == "1"
+
+
+@sqlite_only
+async def test_sqlite_writers_queue_in_the_process_instead_of_polling_the_lock(
+    database: Database,
+) -> None:
+    """Only one write transaction of the process asks SQLite for the lock at a time; the others
+    wait their turn on the event loop. Without the queue every waiter sat in SQLite's busy
+    handler, sleeping between retries: under the soak's load writers timed out with 503s."""
+    user = await make_user(database)
+    active, overlaps = 0, 0
+    engine = database.engine.sync_engine
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal overlaps
+        if statement == "BEGIN IMMEDIATE" and active:
+            overlaps += 1
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal active
+        if statement == "BEGIN IMMEDIATE":
+            active += 1
+
+    def ended(conn: Any) -> None:
+        nonlocal active
+        active = max(0, active - 1)
+
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", before),
+        ("after_cursor_execute", after),
+        ("commit", ended),
+        ("rollback", ended),
+    ]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+
+        async def write(n: int) -> None:
+            async with database.session(write=True) as session:
+                await session.execute(
+                    update(User).where(User.id == user.id).values(first_name=str(n))
+                )
+                await asyncio.sleep(0)  # hold the transaction across a loop turn
+                await session.commit()
+
+        await asyncio.gather(*(write(n) for n in range(10)))
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    assert overlaps == 0

@@ -8,6 +8,7 @@ other's update.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 from studyhub.core.config import Settings
-from studyhub.core.errors import AppError
+from studyhub.core.errors import AppError, ServiceUnavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,6 +41,7 @@ NAMING_CONVENTION = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _IMMEDIATE = "studyhub_begin_immediate"
+_HOLDS_WRITE_LOCK = "studyhub_holds_write_lock"
 
 
 def utcnow() -> datetime:
@@ -91,10 +94,44 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # One writer at a time in this process, queued fairly on the event loop. SQLite allows one
+    # write transaction; without this queue every waiting writer polls the lock in SQLite's busy
+    # handler, which sleeps longer and longer between tries: under sustained load the lock sits
+    # idle while waiters sleep, queues grow and writers hit the busy timeout (the soak's 503s).
+    # Other processes on the same file still wait in the busy handler.
+    writers = asyncio.Lock()
+    wait_seconds = busy_timeout_ms / 1000
+
+    def _release(record_info: dict[str, Any]) -> None:
+        if record_info.pop(_HOLDS_WRITE_LOCK, False):
+            writers.release()
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get(_IMMEDIATE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        try:
+            await_only(asyncio.wait_for(writers.acquire(), wait_seconds))
+        except TimeoutError as exc:
+            raise ServiceUnavailable("The database is busy; retry shortly") from exc
+        conn.connection.info[_HOLDS_WRITE_LOCK] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.connection.info)
+            raise
+
+    # Released when the transaction ends, and at the latest when the connection goes back to the
+    # pool (an invalidated connection ends no transaction), so a failure cannot leak the lock.
+    @event.listens_for(sync_engine, "commit")
+    @event.listens_for(sync_engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        _release(conn.connection.info)
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
