@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
     Table,
     and_,
     bindparam,
-    case,
-    or_,
     select,
     update,
 )
@@ -25,23 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studyhub.core.db import utcnow
 from studyhub.courses.models import Course, CourseStatus, Lecture, Week
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
-from studyhub.progress.items import item_catalog, item_status
 from studyhub.progress.merge import MANUAL_TYPES, Event, Fold, ItemState, Outcome
 from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
-
-LECTURES: Table = LectureProgress.__table__  # type: ignore[assignment]
-EVENTS: Table = ProgressEvent.__table__  # type: ignore[assignment]
-DAYS: Table = ActivityDay.__table__  # type: ignore[assignment]
-COMPLETIONS: Table = CourseCompletion.__table__  # type: ignore[assignment]
-FOLD_COLUMNS = (
-    "first_viewed_at",
-    "last_viewed_at",
-    "position_seconds",
-    "position_at",
-    "position_event_id",
-    "furthest_position_seconds",
-    "active_seconds_raw",
-    "watched_at",
+from studyhub.progress.statements import (
+    COMPLETIONS,
+    DAYS,
+    FOLD_COLUMNS,
+    LECTURES,
+    event_insert,
+    items_statement,
+    least,
+    merge_upsert,
+    statuses_statement,
 )
 
 
@@ -97,99 +87,6 @@ class WeekRow:
     week_id: int
     number: int
     title: str
-
-
-@cache
-def _items() -> Select[Any]:
-    items = item_catalog()
-    return select(
-        items.c.course_id,
-        items.c.week_id,
-        items.c.week_number,
-        items.c.week_title,
-        items.c.item_type,
-        items.c.item_id,
-        items.c.title,
-    ).order_by(
-        items.c.course_id, items.c.week_number, items.c.type_rank, items.c.number, items.c.item_id
-    )
-
-
-@cache
-def _statuses() -> Select[Any]:
-    status = item_status(by_user=True)
-    return select(
-        status.c.course_id,
-        status.c.item_type,
-        status.c.item_id,
-        status.c.completed_at,
-        status.c.last_activity_at,
-        status.c.active_seconds,
-    )
-
-
-def _least(a: Any, b: Any) -> ColumnElement[Any]:
-    return case((a.is_(None), b), (b.is_(None), a), (b < a, b), else_=a)
-
-
-def _greatest(a: Any, b: Any) -> ColumnElement[Any]:
-    return case((a.is_(None), b), (b.is_(None), a), (b > a, b), else_=a)
-
-
-@cache
-def _event_insert(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(EVENTS)
-        .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
-        .returning(EVENTS.c.event_id)
-    )
-
-
-@cache
-def _merge_upsert(dialect: str) -> Any:
-    """The SQL mirror of `merge.combine`: built once per dialect (a large CASE expression)."""
-    postgres = dialect == "postgresql"
-    stmt = (postgresql.insert if postgres else sqlite.insert)(LECTURES)
-    old, new = LECTURES.c, stmt.excluded
-
-    def event_id(column: Any) -> Any:
-        # Compare ids by code point on every backend, as Python does.
-        return column.collate("C") if postgres else column
-
-    newer = or_(
-        old.position_at.is_(None),
-        and_(
-            new.position_at.is_not(None),
-            or_(
-                new.position_at > old.position_at,
-                and_(
-                    new.position_at == old.position_at,
-                    event_id(new.position_event_id) > event_id(old.position_event_id),
-                ),
-            ),
-        ),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=["user_id", "lecture_id"],
-        set_={
-            "first_viewed_at": _least(old.first_viewed_at, new.first_viewed_at),
-            "last_viewed_at": _greatest(old.last_viewed_at, new.last_viewed_at),
-            "position_seconds": case((newer, new.position_seconds), else_=old.position_seconds),
-            "position_at": case((newer, new.position_at), else_=old.position_at),
-            "position_event_id": case((newer, new.position_event_id), else_=old.position_event_id),
-            "furthest_position_seconds": case(
-                (
-                    new.furthest_position_seconds > old.furthest_position_seconds,
-                    new.furthest_position_seconds,
-                ),
-                else_=old.furthest_position_seconds,
-            ),
-            "active_seconds_raw": old.active_seconds_raw + new.active_seconds_raw,
-            "watched_at": _least(old.watched_at, new.watched_at),
-            "updated_at": new.updated_at,
-        },
-    ).returning(old.id, old.lecture_id, old.manual_completed_at, *(old[n] for n in FOLD_COLUMNS))
 
 
 class ProgressRepository:
@@ -261,7 +158,7 @@ class ProgressRepository:
             for item in accepted
         ]
         result = await self.session.execute(
-            _event_insert(self.session.get_bind().dialect.name), rows
+            event_insert(self.session.get_bind().dialect.name), rows
         )
         return set(result.scalars())
 
@@ -287,7 +184,7 @@ class ProgressRepository:
             }
             for lecture_id, (course_id, fold) in deltas.items()
         ]
-        stmt = _merge_upsert(self.session.get_bind().dialect.name)
+        stmt = merge_upsert(self.session.get_bind().dialect.name)
         result = await self.session.execute(stmt, rows)
         return [
             StoredFold(
@@ -366,7 +263,7 @@ class ProgressRepository:
             stmt = stmt.on_conflict_do_update(
                 index_elements=["user_id", "course_id"],
                 set_={
-                    "completed_at": _least(COMPLETIONS.c.completed_at, stmt.excluded.completed_at)
+                    "completed_at": least(COMPLETIONS.c.completed_at, stmt.excluded.completed_at)
                 },
             )
             await self.session.execute(
@@ -382,14 +279,14 @@ class ProgressRepository:
     async def items(self, course_ids: Collection[int]) -> list[ItemRow]:
         if not course_ids:
             return []
-        rows = await self.session.execute(_items(), {"course_ids": list(course_ids)})
+        rows = await self.session.execute(items_statement(), {"course_ids": list(course_ids)})
         return [ItemRow(*row) for row in rows]
 
     async def statuses(self, user_id: int, course_ids: Collection[int]) -> list[StatusRow]:
         if not course_ids:
             return []
         rows = await self.session.execute(
-            _statuses(), {"course_ids": list(course_ids), "user_ids": [user_id]}
+            statuses_statement(), {"course_ids": list(course_ids), "user_ids": [user_id]}
         )
         return [StatusRow(*row) for row in rows]
 
