@@ -14,7 +14,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.db import utcnow
@@ -32,6 +31,7 @@ from studyhub.progress.statements import (
     least,
     merge_upsert,
     statuses_statement,
+    upsert_insert,
 )
 
 
@@ -93,12 +93,8 @@ class ProgressRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    @property
-    def _postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
     def _insert(self, table: Table) -> Any:
-        return (postgresql.insert if self._postgres else sqlite.insert)(table)
+        return upsert_insert(self.session.get_bind().dialect.name, table)
 
     # ---- writing ---------------------------------------------------------------------------
 

@@ -15,11 +15,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, Table, and_, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.progress.items import item_catalog, item_status
 from studyhub.progress.models import ProgressRollup
+from studyhub.progress.statements import upsert_insert
 
 ROLLUPS: Table = ProgressRollup.__table__  # type: ignore[assignment]
 COLUMNS = ("course_id", "user_id", "completed_items", "last_activity_at", "active_seconds")
@@ -50,8 +50,7 @@ def rollup_select(*, by_user: bool) -> Select[Any]:
 
 @cache
 def _upsert_students(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(ROLLUPS).from_select(COLUMNS, rollup_select(by_user=True))
+    stmt = upsert_insert(dialect, ROLLUPS).from_select(COLUMNS, rollup_select(by_user=True))
     return stmt.on_conflict_do_update(
         index_elements=["course_id", "user_id"],
         set_={name: stmt.excluded[name] for name in COLUMNS[2:]},

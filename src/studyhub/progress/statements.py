@@ -17,6 +17,13 @@ LECTURES: Table = LectureProgress.__table__  # type: ignore[assignment]
 EVENTS: Table = ProgressEvent.__table__  # type: ignore[assignment]
 DAYS: Table = ActivityDay.__table__  # type: ignore[assignment]
 COMPLETIONS: Table = CourseCompletion.__table__  # type: ignore[assignment]
+
+
+def upsert_insert(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both backends spell it the same way)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 FOLD_COLUMNS = (
     "first_viewed_at",
     "last_viewed_at",
@@ -68,9 +75,8 @@ def greatest(a: Any, b: Any) -> ColumnElement[Any]:
 
 @cache
 def event_insert(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(EVENTS)
+        upsert_insert(dialect, EVENTS)
         .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
         .returning(EVENTS.c.event_id)
     )
@@ -80,7 +86,7 @@ def event_insert(dialect: str) -> Any:
 def merge_upsert(dialect: str) -> Any:
     """The SQL mirror of `merge.combine`: built once per dialect (a large CASE expression)."""
     postgres = dialect == "postgresql"
-    stmt = (postgresql.insert if postgres else sqlite.insert)(LECTURES)
+    stmt = upsert_insert(dialect, LECTURES)
     old, new = LECTURES.c, stmt.excluded
 
     def event_id(column: Any) -> Any:
