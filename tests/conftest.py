@@ -161,6 +161,7 @@ async def _isolation(request: pytest.FixtureRequest, cache_prefix: str) -> Async
         # In-process state: rate-limit counters (and their fallback) and the block-list snapshot.
         await application.state.rate_limiter.reset_local()
         application.state.ip_blocklist.forget()
+        application.state.course_cache.local.clear()
     if TEST_CACHE == "redis" and REDIS_AVAILABLE:
         # Every app of the run shares the key prefix, apps from `make_app` included: rate-limit
         # counters and lockouts must not leak from one test into the next.

@@ -30,6 +30,7 @@ from studyhub.core.passwords import PasswordHasher
 from studyhub.core.ratelimit import AbuseGuard, RateLimiter, RateLimitMiddleware
 from studyhub.core.security import TokenCodec
 from studyhub.core.storage import FileStore
+from studyhub.courses.cache import CourseCacheStore
 from studyhub.courses.content_router import router as content_router
 from studyhub.courses.router import router as courses_router
 from studyhub.enrollments.router import router as enrollments_router
@@ -84,6 +85,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             prefix=settings.cache_prefix,
             timeout_seconds=settings.cache_timeout_seconds,
         )
+        app.state.course_cache = CourseCacheStore(app.state.cache, settings.outline_cache_seconds)
         app.state.passwords = PasswordHasher(fast=settings.password_hash_fast)
         app.state.rate_limiter = limiter = RateLimiter(
             settings.redis_url,
@@ -185,15 +187,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(storable_query)])
-    api.include_router(auth_router)
+    # FastAPI tries routes in order, one pattern at a time: the busiest come first. (No two
+    # routers share a path pattern, so the order changes nothing else.)
     api.include_router(courses_router)
     api.include_router(content_router)
+    api.include_router(progress_router)
+    api.include_router(assignments_router)
     api.include_router(enrollments_router)
     api.include_router(questions_router)
-    api.include_router(assignments_router)
     api.include_router(search_router)
     api.include_router(personal_router)
-    api.include_router(progress_router)
+    api.include_router(auth_router)
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api)

@@ -17,7 +17,16 @@ from jose import jwt
 
 from studyhub.core.config import Settings
 from studyhub.core.db import Database
-from studyhub.core.security import AUDIENCE, ISSUER, MAX_TOKEN_LENGTH, TokenCodec, key_id
+from studyhub.core.security import (
+    AUDIENCE,
+    ISSUER,
+    LEEWAY_SECONDS,
+    MAX_TOKEN_LENGTH,
+    AccessClaims,
+    InvalidToken,
+    TokenCodec,
+    key_id,
+)
 from studyhub.users.models import User
 from tests.factories import make_user
 from tests.helpers import bearer, login
@@ -242,3 +251,26 @@ async def test_tokens_signed_by_another_deployment_are_refused(
     other = TokenCodec("another-deployment-secret-key-0123456789", 600)
     token, _ = other.issue(user_id=user.id, session_id=1, role="admin")
     await _assert_401(client, token)
+
+
+def test_a_verified_token_is_remembered_but_still_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    codec = TokenCodec("s" * 48, ttl_seconds=60)
+    token, _ = codec.issue(user_id=7, session_id=3, role="student")
+    assert codec.decode(token).user_id == 7
+    calls = 0
+    verify = codec._verify
+
+    def counting(raw: str) -> AccessClaims:
+        nonlocal calls
+        calls += 1
+        return verify(raw)
+
+    monkeypatch.setattr(codec, "_verify", counting)
+    assert codec.decode(token).user_id == 7
+    assert calls == 0  # answered from the verified tokens
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 60 + LEEWAY_SECONDS + 1)
+    with pytest.raises(InvalidToken):
+        codec.decode(token)

@@ -8,7 +8,8 @@ import pytest
 
 from studyhub.core.config import Settings
 from studyhub.core.db import Database
-from tests.factories import DEFAULT_PASSWORD, make_user
+from studyhub.users.models import UserRole
+from tests.factories import DEFAULT_PASSWORD, enroll, make_course, make_user
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.redis
@@ -61,3 +62,41 @@ async def test_rate_limits_are_shared_between_processes(
     # a quota per process each would still allow it (4 requests each).
     assert statuses[:6] == [401] * 6
     assert statuses[6:] == [429, 429]
+
+
+async def test_a_course_change_through_one_process_shows_in_the_others_cache(
+    settings: Settings, database: Database, redis_url: str, cache_prefix: str
+) -> None:
+    teacher = await make_user(database, role=UserRole.TEACHER)
+    student = await make_user(database)
+    course = await make_course(database, teacher)
+    await enroll(database, course, student)
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_PREFIX": cache_prefix + "two-courses:",
+        "SECRET_KEY": "a-shared-secret-key-for-both-processes-0123",
+    }
+    path = f"/api/v1/courses/{course.id}"
+    with running_server(env) as first, running_server(env) as second:
+        async with httpx.AsyncClient(timeout=10) as client:
+
+            async def headers(base: str, username: str) -> dict[str, str]:
+                login = await client.post(
+                    f"{base}/api/v1/auth/login",
+                    json={"username": username, "password": DEFAULT_PASSWORD},
+                )
+                return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+            as_teacher = await headers(first, teacher.username)
+            as_student = await headers(second, student.username)
+            cached = await client.get(f"{second}{path}", headers=as_student)
+            assert cached.json()["name"] != "Changed elsewhere"
+            changed = await client.patch(
+                f"{first}{path}", json={"name": "Changed elsewhere"}, headers=as_teacher
+            )
+            assert changed.status_code == 200, changed.text
+            after = await client.get(f"{second}{path}", headers=as_student)
+            assert after.json()["name"] == "Changed elsewhere"
+            seen_by_teacher = await client.get(f"{second}{path}", headers=as_teacher)
+            assert seen_by_teacher.headers["etag"] == changed.headers["etag"]

@@ -24,7 +24,7 @@ async def get_question_service(request: Request, session: SessionDep) -> Questio
         QuestionRepository(session),
         WeekRepository(session),
         LectureRepository(session),
-        CourseCache(request.app.state.cache, session),
+        CourseCache(request.app.state.course_cache, session),
     )
 
 
@@ -34,19 +34,22 @@ async def get_assignment_service(request: Request, session: SessionDep) -> Assig
         QuestionRepository(session),
         SubmissionRepository(session),
         WeekRepository(session),
-        CourseCache(request.app.state.cache, session),
+        CourseCache(request.app.state.course_cache, session),
         RollupRepository(session),
     )
 
 
 async def get_submission_service(
-    session: SessionDep, assignments: Annotated[AssignmentService, Depends(get_assignment_service)]
+    request: Request,
+    session: SessionDep,
+    assignments: Annotated[AssignmentService, Depends(get_assignment_service)],
 ) -> SubmissionService:
     return SubmissionService(
         assignments,
         AssignmentRepository(session),
         SubmissionRepository(session),
         RollupRepository(session),
+        CourseCache(request.app.state.course_cache, session),
     )
 
 

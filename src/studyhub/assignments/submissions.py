@@ -41,6 +41,7 @@ from studyhub.core.db import utcnow
 from studyhub.core.errors import ServiceUnavailable
 from studyhub.core.pagination import PageParams
 from studyhub.courses.access import CourseContext
+from studyhub.courses.cache import CourseCache
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 from studyhub.progress.rollups import RollupRepository
 
@@ -82,11 +83,13 @@ class SubmissionService:
         assignment_rows: AssignmentRepository,
         submissions: SubmissionRepository,
         rollups: RollupRepository,
+        cache: CourseCache,
     ) -> None:
         self.assignments = assignments
         self.assignment_rows = assignment_rows
         self.submissions = submissions
         self.rollups = rollups
+        self.cache = cache  # the outline's cached `completed` flags
 
     @staticmethod
     def require_active_student(context: CourseContext) -> None:
@@ -148,6 +151,7 @@ class SubmissionService:
             if await self.submissions.try_add(submission):
                 # A first submission completes the assignment (progress items).
                 await self.rollups.refresh_students(context.course.id, [user_id])
+                self.cache.progress_changed(context.course.id, user_id)
                 reveal = results_revealed(assignment, now)
                 return Submitted(submission_out(submission, reveal=reveal), replayed=False)
             if idempotency_key is not None:

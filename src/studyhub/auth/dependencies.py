@@ -17,6 +17,7 @@ from studyhub.core.config import Settings
 from studyhub.core.db import SessionDep
 from studyhub.core.errors import Forbidden
 from studyhub.core.security import InvalidToken, TokenCodec
+from studyhub.courses.cache import CourseCache
 from studyhub.users.models import UserRole
 from studyhub.users.repository import UserReader, UserRepository
 
@@ -116,6 +117,7 @@ async def get_auth_service(request: Request, session: SessionDep) -> AuthService
         state=AuthStateStore(state.cache, session),
         throttle=state.login_throttle,
         settings=state.settings,
+        courses=CourseCache(state.course_cache, session),
     )
 
 

@@ -26,6 +26,7 @@ from studyhub.core.security import (
     hash_refresh_token,
     new_refresh_token,
 )
+from studyhub.courses.cache import CourseCache
 from studyhub.users.models import User, UserRole
 from studyhub.users.repository import UserReader, UserRepository
 from studyhub.users.service import NewUser, UserService
@@ -75,6 +76,7 @@ class AuthService:
         state: AuthStateStore,
         throttle: LoginThrottle,
         settings: Settings,
+        courses: CourseCache,
     ) -> None:
         self.users = users
         # Reads for the password check, outside the write transaction (see UserReader).
@@ -85,6 +87,7 @@ class AuthService:
         self.state = state
         self.throttle = throttle
         self.settings = settings
+        self.courses = courses  # course pages show their instructor's name
 
     # -- login and tokens -------------------------------------------------------------------
 
@@ -235,6 +238,8 @@ class AuthService:
         email: str | None,
     ) -> User:
         user = await self.me(principal)
+        if (first_name, last_name) != (None, None):
+            await self.names_changed(user.id)
         if first_name is not None:
             user.first_name = first_name
         if last_name is not None:
@@ -244,6 +249,9 @@ class AuthService:
             await self.users.update(user, email=email.lower())
         await self.users.flush()
         return user
+
+    async def names_changed(self, user_id: int) -> None:
+        await self.courses.instructor_renamed(user_id)
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
         """Other sessions end; access tokens issued so far die, this session can refresh."""

@@ -8,6 +8,7 @@ denylist fails open for non-admin tokens (access tokens live ≤ 15 min) and clo
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -39,8 +40,14 @@ class UserAuthState:
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> UserAuthState:
-        role, active, valid_after = json.loads(raw)
-        return cls(UserRole(role), bool(active), valid_after)
+        return _decode_state(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_state(raw: bytes) -> UserAuthState:
+    """Every authenticated request decodes its user's cached state; few distinct values exist."""
+    role, active, valid_after = json.loads(raw)
+    return UserAuthState(UserRole(role), bool(active), valid_after)
 
 
 def _user_key(user_id: int) -> str:

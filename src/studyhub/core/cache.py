@@ -36,6 +36,10 @@ class Cache(Protocol):
 
     async def delete(self, *keys: str) -> None: ...
 
+    async def add(self, key: str, value: bytes, ttl_seconds: float) -> bytes:
+        """Store `value` unless the key exists; return what the key holds afterwards."""
+        ...
+
     async def incr(self, key: str, ttl_seconds: float) -> int:
         """Add one to a counter, starting its time-to-live when it is created."""
         ...
@@ -114,6 +118,13 @@ class MemoryCache:
         for key in keys:
             self._data.pop(key, None)
 
+    async def add(self, key: str, value: bytes, ttl_seconds: float) -> bytes:
+        entry = self._live(key)
+        if entry is not None:
+            return entry[0]
+        await self.set(key, value, ttl_seconds)
+        return value
+
     async def incr(self, key: str, ttl_seconds: float) -> int:
         entry = self._live(key)
         if entry is None:
@@ -186,6 +197,18 @@ class RedisCache:
     async def delete(self, *keys: str) -> None:
         if keys:
             await self._call("delete", self.client.delete(*(self._key(k) for k in keys)))
+
+    async def add(self, key: str, value: bytes, ttl_seconds: float) -> bytes:
+        full = self._key(key)
+
+        async def _add() -> bytes:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(full, value, px=int(ttl_seconds * 1000), nx=True)
+                pipe.get(full)
+                _, stored = await pipe.execute()
+            return stored if isinstance(stored, bytes) else value
+
+        return await self._call("add", _add())
 
     async def incr(self, key: str, ttl_seconds: float) -> int:
         full = self._key(key)

@@ -53,10 +53,10 @@ _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 
 def compute_etag(model: BaseModel) -> str:
     """A strong ETag for a representation: a digest of its JSON (128 bits, quoted)."""
-    return _etag_of(model.model_dump_json().encode())
+    return etag_of(model.model_dump_json().encode())
 
 
-def _etag_of(body: bytes) -> str:
+def etag_of(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
@@ -120,8 +120,12 @@ def conditional_read(model: M, response: Response, if_none_match: str | None) ->
     The body is serialised once and hashed for the ETag from the same bytes (returning the model
     would have FastAPI serialise it a second time). Routes keep their `response_model` for the
     OpenAPI document."""
-    body = model.model_dump_json().encode()
-    etag = _etag_of(body)
+    return conditional_json(model.model_dump_json().encode(), response, if_none_match)
+
+
+def conditional_json(body: bytes, response: Response, if_none_match: str | None) -> Response:
+    """`conditional_read` for a body already serialised."""
+    etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": CONDITIONAL_CACHE_CONTROL}
     if if_none_match_hits(if_none_match, etag):
         return Response(status_code=304, headers=headers)
@@ -133,6 +137,12 @@ def conditional_read(model: M, response: Response, if_none_match: str | None) ->
     }
     merged = {**carried, **headers}
     return Response(body, media_type="application/json", headers=merged)
+
+
+def json_with_etag(body: bytes) -> Response:
+    """A serialised representation with its `ETag` (e.g. the answer to an update)."""
+    headers = {"ETag": etag_of(body), "Cache-Control": CONDITIONAL_CACHE_CONTROL}
+    return Response(body, media_type="application/json", headers=headers)
 
 
 NOT_MODIFIED_RESPONSE: dict[int | str, dict[str, str]] = {

@@ -12,11 +12,11 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import params
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,14 +36,18 @@ _DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
-_COMMON_HEADERS = [
+_COMMON_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-]
+)
+_API_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", _API_CSP.encode()))
+_DOCS_HEADERS = (*_COMMON_HEADERS, (b"content-security-policy", _DOCS_CSP.encode()))
+_HSTS = (b"strict-transport-security", b"max-age=63072000")
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 def _route_template(scope: Scope) -> str:
@@ -153,7 +157,6 @@ class RequestContextMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         path: str = scope["path"]
-        is_docs = path.startswith(DOCS_PATHS)
         status = 500
         response_started = False
 
@@ -162,15 +165,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = request_id
-                for name, value in _COMMON_HEADERS:
-                    headers.setdefault(name.decode(), value.decode())
-                headers.setdefault("content-security-policy", _DOCS_CSP if is_docs else _API_CSP)
-                if self.hsts:
-                    headers.setdefault("strict-transport-security", "max-age=63072000")
-                if path.startswith("/api/") and "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
+                message["headers"] = self._headers(message.get("headers", ()), request_id, path)
             await send(message)
 
         try:
@@ -209,6 +204,24 @@ class RequestContextMiddleware:
                     "user_id": state.get("user_id"),
                 },
             )
+
+    def _headers(
+        self, headers: Iterable[tuple[bytes, bytes]], request_id: str, path: str
+    ) -> list[tuple[bytes, bytes]]:
+        """The response's headers plus ours; a header the response set itself wins. (Raw byte
+        pairs: this runs on every response, and `MutableHeaders` costs a scan per header.)"""
+        out = [(name, value) for name, value in headers if name.lower() != b"x-request-id"]
+        present = {name.lower() for name, _ in out}
+        out.append((b"x-request-id", request_id.encode("latin-1")))
+        defaults: tuple[tuple[bytes, bytes], ...] = (
+            _DOCS_HEADERS if path.startswith(DOCS_PATHS) else _API_HEADERS
+        )
+        if self.hsts:
+            defaults = (*defaults, _HSTS)
+        if path.startswith("/api/"):
+            defaults = (*defaults, _NO_STORE)
+        out.extend(header for header in defaults if header[0] not in present)
+        return out
 
     @staticmethod
     def _request_id(scope: Scope) -> str:

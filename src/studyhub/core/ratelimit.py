@@ -26,7 +26,6 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.exceptions import RedisError
-from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -166,6 +165,13 @@ class Quota:
             "X-RateLimit-Reset": str(self.reset_after),
         }
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"x-ratelimit-limit", b"%d" % self.limit),
+            (b"x-ratelimit-remaining", b"%d" % self.remaining),
+            (b"x-ratelimit-reset", b"%d" % self.reset_after),
+        ]
+
 
 def _seconds_until(epoch: float) -> int:
     return max(1, math.ceil(epoch - time.time()))
@@ -274,9 +280,10 @@ class RateLimitMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in quota.headers().items():
-                    headers[name] = value
+                ours = quota.raw_headers()
+                names = {name for name, _ in ours}
+                kept = [h for h in message.get("headers", ()) if h[0].lower() not in names]
+                message["headers"] = [*kept, *ours]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -15,6 +15,8 @@ from typing import Any
 
 from jose import jwt
 
+from studyhub.core.localcache import LocalCache
+
 ALGORITHM = "HS256"
 ISSUER = "studyhub"
 AUDIENCE = "studyhub-api"
@@ -22,6 +24,7 @@ LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "jti", "iat", "exp", "role")
 # Far above any token we issue (~400 bytes): longer input is refused before any parsing.
 MAX_TOKEN_LENGTH = 4096
+VERIFIED_TOKENS = 4096  # about 2 MB at most
 
 
 class InvalidToken(Exception):
@@ -48,6 +51,10 @@ class TokenCodec:
         self._secret = secret
         self._kid = key_id(secret)
         self.ttl_seconds = ttl_seconds
+        # Tokens already verified: a client sends the same token with every request, and
+        # checking its signature and claims again costs more than the rest of a cached read.
+        # Only expiry depends on the time; it is checked again on every use.
+        self._verified: LocalCache[AccessClaims] = LocalCache(VERIFIED_TOKENS, ttl_seconds)
 
     def issue(self, *, user_id: int, session_id: int, role: str) -> tuple[str, AccessClaims]:
         now = time.time()
@@ -75,6 +82,15 @@ class TokenCodec:
         return token, claims
 
     def decode(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            self._verified.put(token, claims)
+        elif claims.expires_at + LEEWAY_SECONDS < time.time():
+            raise InvalidToken
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken
         try:

@@ -1,8 +1,11 @@
 """Who may do what with a course (DESIGN.md §7), decided in one place.
 
 Resource dependencies load the course together with the caller's enrollment in one query, then
-apply one rule: an object the caller may not see is a 404 (ids do not leak); a visible object the
-caller's role may not use is a 403.
+apply one rule (`access_level`): an object the caller may not see is a 404 (ids do not leak); a
+visible object the caller's role may not use is a 403.
+
+Writers get a `CourseContext` (the ORM row, in the request's transaction); hot reads get a
+`CourseView` from `courses.reader`, under the same rule.
 """
 
 from __future__ import annotations
@@ -38,6 +41,38 @@ class Level(IntEnum):
     TEACHER = 4  # manage the course itself: its teachers
 
 
+STAFF_ROLES = (CourseRole.TEACHER, CourseRole.TA)
+
+
+def role_in_course(membership: Membership | None) -> CourseRole | None:
+    """A member keeps their course role until their enrollment is dropped."""
+    if membership is None or membership.status is EnrollmentStatus.DROPPED:
+        return None
+    return membership.role
+
+
+def access_level(*, is_admin: bool, my_role: CourseRole | None, status: CourseStatus) -> int:
+    if is_admin or my_role is CourseRole.TEACHER:
+        return Level.TEACHER
+    if my_role is CourseRole.TA:
+        return Level.STAFF
+    if my_role is CourseRole.STUDENT and status is not CourseStatus.DRAFT:
+        return Level.CONTENT
+    if status is CourseStatus.PUBLISHED:
+        return Level.VIEW
+    return 0
+
+
+def check_level(level: int, needed: Level) -> None:
+    """404 for a course the caller may not see, 403 for one they may see but not use so."""
+    if level < Level.VIEW:
+        raise CourseNotFound
+    if level < needed:
+        if needed is Level.CONTENT:
+            raise NotEnrolled
+        raise NotCourseTeacher if needed is Level.TEACHER else NotCourseStaff
+
+
 @dataclass(frozen=True, slots=True)
 class CourseContext:
     course: Course
@@ -51,10 +86,7 @@ class CourseContext:
 
     @property
     def my_role(self) -> CourseRole | None:
-        member = self.membership
-        if member is None or member.status is EnrollmentStatus.DROPPED:
-            return None
-        return member.role
+        return role_in_course(self.membership)
 
     @property
     def is_staff(self) -> bool:
@@ -70,16 +102,7 @@ class CourseContext:
         return self.is_staff
 
     def level(self) -> int:
-        if self.is_teacher:
-            return Level.TEACHER
-        if self.is_staff:
-            return Level.STAFF
-        status = self.course.status
-        if self.my_role is CourseRole.STUDENT and status is not CourseStatus.DRAFT:
-            return Level.CONTENT
-        if status is CourseStatus.PUBLISHED:
-            return Level.VIEW
-        return 0
+        return access_level(is_admin=self.is_admin, my_role=self.my_role, status=self.course.status)
 
 
 async def load_course_context(
@@ -89,13 +112,7 @@ async def load_course_context(
     if found is None:
         raise CourseNotFound
     context = CourseContext(found.course, principal, found.membership, found.instructor_name)
-    level = context.level()
-    if level < Level.VIEW:
-        raise CourseNotFound
-    if level < needed:
-        if needed is Level.CONTENT:
-            raise NotEnrolled
-        raise NotCourseTeacher if needed is Level.TEACHER else NotCourseStaff
+    check_level(context.level(), needed)
     return context
 
 

@@ -1,71 +1,127 @@
-"""Cached course outlines, keyed by a per-course version that writers bump after commit.
+"""Cached course reads, keyed by version stamps that writers replace after their commit.
 
-Readers never see a stale outline after a write's response: the bump runs after the commit and
-before the writer's response is sent. A cache outage is a miss, never an error.
+Stamps (`core.versions`), one shared key each:
+
+- `courses:v:{id}`: the course row and its content (name, status, instructor, the outline);
+- `courses:m:{id}`: its roster (memberships and `enrollment_count`);
+- `progress:v:{course}:{user}`: one student's progress in it (the outline's `completed` flags).
+
+Readers never see stale data after a write's response: the stamp is replaced after the commit
+and before the writer's response is sent. Two tiers: this process's `LocalCache` holds ready
+objects (no parsing on a hit); the shared `Cache` holds outlines for the other workers. A cache
+outage is a miss, never an error.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.cache import Cache, CacheUnavailable
-from studyhub.core.db import after_commit
+from studyhub.core.localcache import LocalCache
 from studyhub.core.metrics import CACHE_OPERATIONS
-from studyhub.courses.schemas import WeekOut
+from studyhub.core.versions import Versions
+from studyhub.courses.outline import RenderedOutline
+from studyhub.courses.repository import CourseRepository
 
-logger = logging.getLogger("studyhub.courses.cache")
-VERSION_TTL_SECONDS = 7 * 24 * 3600
-_outline = TypeAdapter(list[WeekOut])
+LOCAL_ENTRIES = 20_000
 
 
-def _version_key(course_id: int) -> str:
+def content_key(course_id: int) -> str:
     return f"courses:v:{course_id}"
 
 
-class CourseCache:
-    def __init__(self, cache: Cache, session: AsyncSession, ttl_seconds: int = 300) -> None:
+def members_key(course_id: int) -> str:
+    return f"courses:m:{course_id}"
+
+
+def progress_key(course_id: int, user_id: int) -> str:
+    return f"progress:v:{course_id}:{user_id}"
+
+
+def _outline_key(course_id: int, stamp: str, drafts: bool) -> str:
+    return f"courses:outline:{course_id}:{stamp}:{int(drafts)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CourseStamps:
+    content: str
+    members: str
+    progress: str  # the reader's own progress in the course
+
+
+class CourseCacheStore:
+    """The process-wide part (on `app.state`): stamps, the local tier and shared outlines."""
+
+    def __init__(self, cache: Cache, ttl_seconds: int) -> None:
         self.cache = cache
-        self.session = session
-        # 0 disables the outline cache (every read goes to the database).
+        self.versions = Versions(cache)
+        # 0 disables course caching: every read goes to the database.
         self.ttl_seconds = ttl_seconds
+        self.local: LocalCache[Any] = LocalCache(LOCAL_ENTRIES, ttl_seconds)
 
-    async def _version(self, course_id: int) -> str:
-        raw = await self.cache.get(_version_key(course_id))
-        return raw.decode() if raw else "0"
-
-    async def outline(self, course_id: int, *, drafts: bool) -> list[WeekOut] | None:
+    async def stamps(self, course_id: int, user_id: int) -> CourseStamps | None:
+        """None when caching is off or the cache cannot be reached (then nothing is trusted)."""
         if not self.ttl_seconds:
             return None
         try:
-            version = await self._version(course_id)
-            raw = await self.cache.get(f"courses:outline:{course_id}:{version}:{int(drafts)}")
+            content, members, progress = await self.versions.read(
+                content_key(course_id), members_key(course_id), progress_key(course_id, user_id)
+            )
+        except CacheUnavailable:
+            return None
+        return CourseStamps(content, members, progress)
+
+    def get(self, key: Hashable) -> Any:
+        return self.local.get(key)
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        self.local.put(key, value)
+
+    async def shared_outline(
+        self, course_id: int, stamp: str, *, drafts: bool
+    ) -> RenderedOutline | None:
+        try:
+            raw = await self.cache.get(_outline_key(course_id, stamp, drafts))
         except CacheUnavailable:
             return None
         CACHE_OPERATIONS.labels("outline", "hit" if raw else "miss").inc()
-        return _outline.validate_json(raw) if raw else None
+        return RenderedOutline.from_json(raw) if raw else None
 
-    async def store_outline(self, course_id: int, outline: list[WeekOut], *, drafts: bool) -> None:
-        if not self.ttl_seconds:
-            return
+    async def share_outline(
+        self, course_id: int, stamp: str, outline: RenderedOutline, *, drafts: bool
+    ) -> None:
         try:
-            version = await self._version(course_id)
             await self.cache.set(
-                f"courses:outline:{course_id}:{version}:{int(drafts)}",
-                _outline.dump_json(outline),
-                self.ttl_seconds,
+                _outline_key(course_id, stamp, drafts), outline.plain, self.ttl_seconds
             )
         except CacheUnavailable:
             return
 
-    def course_changed(self, course_id: int) -> None:
-        async def bump() -> None:
-            try:
-                await self.cache.incr(_version_key(course_id), VERSION_TTL_SECONDS)
-            except CacheUnavailable:
-                # Entries keyed by the old version expire within the outline TTL.
-                logger.warning("could not bump outline version of course %s", course_id)
 
-        after_commit(self.session, bump)
+class CourseCache:
+    """A writer's side: stamp replacements tied to its request's commit."""
+
+    def __init__(self, store: CourseCacheStore, session: AsyncSession) -> None:
+        self.store = store
+        self.session = session
+
+    def course_changed(self, course_id: int) -> None:
+        """The course row or its content changed (after commit: new content stamp)."""
+        self.store.versions.bump_after_commit(self.session, content_key(course_id))
+
+    def members_changed(self, course_id: int) -> None:
+        """An enrollment of the course changed (after commit: new roster stamp)."""
+        self.store.versions.bump_after_commit(self.session, members_key(course_id))
+
+    def progress_changed(self, course_id: int, user_id: int) -> None:
+        """A student's item statuses in the course changed (after commit: new progress stamp)."""
+        self.store.versions.bump_after_commit(self.session, progress_key(course_id, user_id))
+
+    async def instructor_renamed(self, user_id: int) -> None:
+        """Courses show their instructor's name: a rename changes every course they teach."""
+        for course_id in await CourseRepository(self.session).ids_instructed_by(user_id):
+            self.course_changed(course_id)

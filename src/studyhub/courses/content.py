@@ -27,8 +27,7 @@ from studyhub.courses.schemas import (
     WeekOut,
     WeekUpdate,
 )
-from studyhub.courses.service import week_out
-from studyhub.courses.views import lecture_out
+from studyhub.courses.views import lecture_out, week_out
 from studyhub.indexer.schemas import DOCUMENT_TYPES
 from studyhub.outbox.models import SubjectType
 from studyhub.outbox.repository import OutboxRepository

@@ -16,7 +16,8 @@ from studyhub.core.http import (
 from studyhub.core.openapi import error_responses
 from studyhub.core.storage import MEDIA_TYPES
 from studyhub.courses.access import EnrolledCourseDep, StaffCourseDep
-from studyhub.courses.dependencies import ContentServiceDep, CourseServiceDep
+from studyhub.courses.dependencies import ContentServiceDep
+from studyhub.courses.reader import CourseReaderDep, EnrolledCourseViewDep
 from studyhub.courses.schemas import (
     LectureCreate,
     LectureOut,
@@ -38,10 +39,14 @@ CONDITIONAL_WRITE = {**WRITE, **error_responses(412)}
 
 
 @router.get(
-    "/weeks", name="weeks-list", summary="The course's weeks with their items", responses=READ
+    "/weeks",
+    name="weeks-list",
+    response_model=WeekList,
+    summary="The course's weeks with their items",
+    responses=READ,
 )
-async def list_weeks(context: EnrolledCourseDep, service: CourseServiceDep) -> WeekList:
-    return WeekList(weeks=await service.weeks_of(context))
+async def list_weeks(view: EnrolledCourseViewDep, reader: CourseReaderDep) -> Response:
+    return Response(await reader.weeks_json(view), media_type="application/json")
 
 
 @router.post(

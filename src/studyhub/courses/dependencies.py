@@ -12,21 +12,15 @@ from studyhub.courses.repository import CourseRepository, LectureRepository, Wee
 from studyhub.courses.service import CourseService
 from studyhub.enrollments.repository import EnrollmentRepository
 from studyhub.outbox.repository import OutboxRepository
-from studyhub.progress.reader import ProgressReader
 from studyhub.progress.rollups import RollupRepository
 
 
 async def get_course_service(request: Request, session: SessionDep) -> CourseService:
     return CourseService(
+        session,
         CourseRepository(session),
-        WeekRepository(session),
-        LectureRepository(session),
-        AssignmentRepository(session),
         EnrollmentRepository(session),
-        CourseCache(
-            request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
-        ),
-        ProgressReader(session),
+        CourseCache(request.app.state.course_cache, session),
     )
 
 
@@ -35,9 +29,7 @@ async def get_content_service(request: Request, session: SessionDep) -> ContentS
         WeekRepository(session),
         LectureRepository(session),
         AssignmentRepository(session),
-        CourseCache(
-            request.app.state.cache, session, request.app.state.settings.outline_cache_seconds
-        ),
+        CourseCache(request.app.state.course_cache, session),
         request.app.state.files,
         OutboxRepository(session),
         RollupRepository(session),

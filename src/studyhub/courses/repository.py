@@ -102,6 +102,11 @@ class CourseRepository:
         name = (f"{first} {last}".strip() or username) if username is not None else None
         return Viewed(course, Membership(role, status) if role is not None else None, name)
 
+    async def ids_instructed_by(self, user_id: int) -> list[int]:
+        return list(
+            await self.session.scalars(select(Course.id).where(Course.instructor_id == user_id))
+        )
+
     async def exists(self, course_id: int) -> bool:
         found = await self.session.scalar(select(Course.id).where(Course.id == course_id))
         return found is not None

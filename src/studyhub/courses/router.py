@@ -9,15 +9,15 @@ from studyhub.core.http import (
     NOT_MODIFIED_RESPONSE,
     IfMatch,
     IfNoneMatch,
-    compute_etag,
-    conditional_read,
-    set_etag,
+    conditional_json,
+    json_with_etag,
 )
 from studyhub.core.openapi import error_responses
 from studyhub.core.pagination import PageDep, set_link_header
-from studyhub.courses.access import CourseDep, TeacherCourseDep
+from studyhub.courses.access import TeacherCourseDep
 from studyhub.courses.dependencies import CourseServiceDep
 from studyhub.courses.models import CourseStatus
+from studyhub.courses.reader import CourseReaderDep, CourseViewDep
 from studyhub.courses.schemas import CourseCreate, CourseDetail, CourseList, CourseUpdate
 from studyhub.users.models import UserRole
 
@@ -76,17 +76,18 @@ async def create_course(
     responses={**READ_ERRORS, **NOT_MODIFIED_RESPONSE},
 )
 async def get_course(
-    context: CourseDep,
-    service: CourseServiceDep,
+    view: CourseViewDep,
+    reader: CourseReaderDep,
     response: Response,
     if_none_match: IfNoneMatch = None,
-) -> CourseDetail | Response:
-    return conditional_read(await service.detail(context), response, if_none_match)
+) -> Response:
+    return conditional_json(await reader.detail_json(view), response, if_none_match)
 
 
 @router.patch(
     "/{course_id}",
     name="courses-update",
+    response_model=CourseDetail,
     summary="Change a course (its teachers and admins; If-Match honoured)",
     responses=error_responses(401, 403, 404, 409, 412),
 )
@@ -96,10 +97,8 @@ async def update_course(
     service: CourseServiceDep,
     response: Response,
     if_match: IfMatch = None,
-) -> CourseDetail:
-    course = await service.update(context, body, if_match)
-    set_etag(response, compute_etag(course))
-    return course
+) -> Response:
+    return json_with_etag(await service.update(context, body, if_match))
 
 
 @router.delete(

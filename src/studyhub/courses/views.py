@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from studyhub.courses.models import Lecture
-from studyhub.courses.schemas import LectureFile, LectureOut
+from collections.abc import Sequence
+
+from studyhub.assignments.repository import AssignmentRow
+from studyhub.courses.models import Course, Lecture, Week
+from studyhub.courses.schemas import (
+    AssignmentSummary,
+    CourseSummary,
+    Instructor,
+    LectureFile,
+    LectureOut,
+    LectureSummary,
+    WeekOut,
+)
 
 
 def lecture_out(lecture: Lecture) -> LectureOut:
@@ -31,4 +42,56 @@ def lecture_out(lecture: Lecture) -> LectureOut:
         is_published=lecture.is_published,
         file=file,
         index_status=lecture.index_status,
+    )
+
+
+def summary_of(course: Course, instructor_name: str | None) -> CourseSummary:
+    instructor = (
+        Instructor(id=course.instructor_id, name=instructor_name or "")
+        if course.instructor_id is not None
+        else None
+    )
+    return CourseSummary(
+        id=course.id,
+        code=course.code,
+        name=course.name,
+        description=course.description,
+        status=course.status,
+        instructor=instructor,
+        enrollment_count=course.enrollment_count,
+        max_students=course.max_students,
+        enrollment_type=course.enrollment_type,
+        start_date=course.start_date,
+        end_date=course.end_date,
+        created_at=course.created_at,
+        updated_at=course.updated_at,
+    )
+
+
+def assignment_summary(row: AssignmentRow) -> AssignmentSummary:
+    a = row.assignment
+    return AssignmentSummary(
+        id=a.id,
+        week_id=a.week_id,
+        title=a.title,
+        type=a.type,
+        start_date=a.start_date,
+        due_date=a.due_date,
+        is_published=a.is_published,
+        max_score=row.max_score,
+        question_count=row.question_count,
+    )
+
+
+def week_out(
+    week: Week, lectures: list[Lecture], assignments: Sequence[AssignmentRow] = ()
+) -> WeekOut:
+    return WeekOut(
+        id=week.id,
+        number=week.number,
+        title=week.title,
+        description=week.description,
+        is_published=week.is_published,
+        lectures=[LectureSummary.model_validate(lecture) for lecture in lectures],
+        assignments=[assignment_summary(row) for row in assignments],
     )

@@ -18,10 +18,11 @@ from studyhub.auth.service import Principal
 from studyhub.core.errors import AppError, ValidationFailed, validation_details
 from studyhub.core.pagination import PageParams
 from studyhub.courses.access import CourseContext
+from studyhub.courses.cache import CourseCache
 from studyhub.courses.exceptions import CourseNotFound
 from studyhub.courses.models import Course, CourseStatus, EnrollmentType
 from studyhub.courses.repository import CourseRepository
-from studyhub.courses.service import summary_of
+from studyhub.courses.views import summary_of
 from studyhub.enrollments.exceptions import (
     AlreadyEnrolled,
     CourseFull,
@@ -88,11 +89,16 @@ class RosterPage:
 
 class EnrollmentService:
     def __init__(
-        self, enrollments: EnrollmentRepository, courses: CourseRepository, progress: ProgressReader
+        self,
+        enrollments: EnrollmentRepository,
+        courses: CourseRepository,
+        progress: ProgressReader,
+        cache: CourseCache,
     ) -> None:
         self.enrollments = enrollments
         self.courses = courses
         self.progress = progress
+        self.cache = cache  # cached memberships and enrollment counts
 
     # -- the student's own enrollment --------------------------------------------------------
 
@@ -249,6 +255,7 @@ class EnrollmentService:
         read them."""
         if members is not None:
             _refuse_member(members.get(user_id))
+        self.cache.members_changed(course_id)  # bumped only if this transaction commits
         seat = _takes_seat(role, EnrollmentStatus.ACTIVE)
         if seat:
             if not await self.enrollments.take_seat(course_id):
@@ -284,6 +291,7 @@ class EnrollmentService:
         before, after = (enrollment.role, enrollment.status), (role, status)
         if before == after:
             return
+        self.cache.members_changed(course_id)
         if (
             _teaches(*before)
             and not _teaches(*after)

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.db import SessionDep
 from studyhub.courses.access import CourseContext, EnrolledCourseDep
+from studyhub.courses.cache import CourseCache
 from studyhub.enrollments.models import CourseRole, EnrollmentStatus
 from studyhub.progress.exceptions import NotStudent
 from studyhub.progress.repository import ProgressRepository
@@ -15,14 +17,18 @@ from studyhub.progress.staff_repository import StaffProgressRepository
 from studyhub.progress.staff_service import StaffProgressService
 
 
-async def get_progress_service(session: SessionDep) -> ProgressService:
-    return ProgressService(ProgressRepository(session), RollupRepository(session))
+def _progress_service(request: Request, session: AsyncSession) -> ProgressService:
+    cache = CourseCache(request.app.state.course_cache, session)
+    return ProgressService(ProgressRepository(session), RollupRepository(session), cache)
 
 
-async def get_staff_progress_service(session: SessionDep) -> StaffProgressService:
+async def get_progress_service(request: Request, session: SessionDep) -> ProgressService:
+    return _progress_service(request, session)
+
+
+async def get_staff_progress_service(request: Request, session: SessionDep) -> StaffProgressService:
     return StaffProgressService(
-        StaffProgressRepository(session),
-        ProgressService(ProgressRepository(session), RollupRepository(session)),
+        StaffProgressRepository(session), _progress_service(request, session)
     )
 
 

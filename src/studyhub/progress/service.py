@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from studyhub.core.db import utcnow
 from studyhub.courses.access import CourseContext
+from studyhub.courses.cache import CourseCache
 from studyhub.courses.exceptions import LectureNotFound
 from studyhub.progress.exceptions import EventRejected, NotStudent
 from studyhub.progress.merge import (
@@ -115,10 +116,12 @@ class ProgressService:
         self,
         repository: ProgressRepository,
         rollups: RollupRepository,
+        cache: CourseCache,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.repository = repository
         self.rollups = rollups
+        self.cache = cache  # the outline's cached `completed` flags
         self.clock = clock
 
     # ---- recording ---------------------------------------------------------------------------
@@ -238,6 +241,7 @@ class ProgressService:
         await self.repository.store_outcomes(outcomes)
         for course_id in {targets[lecture_id].course_id for lecture_id in fresh}:
             await self.rollups.refresh_students(course_id, [user_id])
+            self.cache.progress_changed(course_id, user_id)
         days = {e.occurred_at.date() for events in fresh.values() for e in events}
         await self.repository.add_activity_days(user_id, days)
 

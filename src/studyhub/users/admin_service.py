@@ -104,6 +104,8 @@ class UserAdminService:
             email = changes.email.lower()
             await self.accounts.ensure_email_free(email)
             await self.users.update(user, email=email)  # savepoint: a lost race is a 409 too
+        if changes.first_name is not None or changes.last_name is not None:
+            await self.auth.names_changed(user.id)
         for name in ("role", "first_name", "last_name", "is_active"):
             value = getattr(changes, name)
             if value is not None:
