@@ -31,11 +31,12 @@ from studyhub.courses.access import (
 )
 from studyhub.courses.cache import CourseCacheStore, CourseStamps
 from studyhub.courses.exceptions import CourseNotFound
-from studyhub.courses.models import CourseStatus, Lecture
+from studyhub.courses.models import CourseStatus
 from studyhub.courses.outline import Item, RenderedOutline
 from studyhub.courses.repository import (
     CourseRepository,
     LectureRepository,
+    LectureSummaryRow,
     Membership,
     WeekRepository,
 )
@@ -81,9 +82,11 @@ async def load_outline(session: AsyncSession, course_id: int, *, drafts: bool) -
     published_only = not drafts
     weeks = await WeekRepository(session).for_course(course_id, published_only=published_only)
     week_ids = [w.id for w in weeks]
-    lectures = await LectureRepository(session).for_weeks(week_ids, published_only=published_only)
+    lectures = await LectureRepository(session).summaries_for_weeks(
+        week_ids, published_only=published_only
+    )
     tasks = await AssignmentRepository(session).for_weeks(week_ids, published_only=published_only)
-    by_week: dict[int, list[Lecture]] = {}
+    by_week: dict[int, list[LectureSummaryRow]] = {}
     for lecture in lectures:
         by_week.setdefault(lecture.week_id, []).append(lecture)
     tasks_by_week: dict[int, list[AssignmentRow]] = {}
@@ -135,41 +138,65 @@ class CourseReader:
         return b"".join((b'{"weeks":', await self.outline_json(view), b"}"))
 
     async def outline_json(self, view: CourseView) -> bytes:
-        """Weeks with their items (a student's with `completed` flags)."""
-        outline = await self._outline(view)
-        if view.my_role is CourseRole.STUDENT:
-            return outline.for_student(await self._completed(view))
-        return outline.plain
-
-    async def _outline(self, view: CourseView) -> RenderedOutline:
-        """From this process's cache, else the shared cache, else the database."""
-        course_id, drafts, stamps = view.course_id, view.sees_drafts, view.stamps
-        if stamps is None:
+        """Weeks with their items (a student's with `completed` flags). What the caches lack
+        is read in one short session."""
+        student = view.my_role is CourseRole.STUDENT
+        outline = await self._cached_outline(view)
+        done = self._cached_done(view) if student else frozenset()
+        if outline is None or done is None:
             async with self._session() as session:
-                return await load_outline(session, course_id, drafts=drafts)
-        key = ("outline", course_id, stamps.content, drafts)
+                if outline is None:
+                    outline = await load_outline(session, view.course_id, drafts=view.sees_drafts)
+                if done is None:
+                    user_id = view.principal.user_id
+                    done = frozenset(
+                        await ProgressReader(session).completed_item_ids(user_id, view.course_id)
+                    )
+            await self._keep(view, outline, done if student else None)
+        return outline.for_student(done) if student else outline.plain
+
+    @staticmethod
+    def _outline_key(view: CourseView) -> tuple[Any, ...] | None:
+        stamps = view.stamps
+        return ("outline", view.course_id, stamps.content, view.sees_drafts) if stamps else None
+
+    @staticmethod
+    def _done_key(view: CourseView) -> tuple[Any, ...] | None:
+        stamps, user_id = view.stamps, view.principal.user_id
+        # The content stamp too: a deleted item's id can come back (SQLite reuses the top id).
+        return (
+            ("done", view.course_id, user_id, stamps.content, stamps.progress) if stamps else None
+        )
+
+    async def _cached_outline(self, view: CourseView) -> RenderedOutline | None:
+        """This process's copy, else the shared one (then kept here too)."""
+        key, stamps = self._outline_key(view), view.stamps
+        if key is None or stamps is None:
+            return None
         outline: RenderedOutline | None = self.store.get(key)
         if outline is None:
-            outline = await self.store.shared_outline(course_id, stamps.content, drafts=drafts)
-            if outline is None:
-                async with self._session() as session:
-                    outline = await load_outline(session, course_id, drafts=drafts)
-                await self.store.share_outline(course_id, stamps.content, outline, drafts=drafts)
-            self.store.keep(key, outline)
+            drafts = view.sees_drafts
+            outline = await self.store.shared_outline(view.course_id, stamps.content, drafts=drafts)
+            if outline is not None:
+                self.store.keep(key, outline)
         return outline
 
-    async def _completed(self, view: CourseView) -> frozenset[Item]:
-        user_id, stamps = view.principal.user_id, view.stamps
-        # The content stamp too: a deleted item's id can come back (SQLite reuses the top id).
-        key = ("done", view.course_id, user_id, stamps.content, stamps.progress) if stamps else None
-        done: frozenset[Item] | None = self.store.get(key) if key else None
-        if done is None:
-            async with self._session() as session:
-                items = await ProgressReader(session).completed_item_ids(user_id, view.course_id)
-            done = frozenset(items)
-            if key:
-                self.store.keep(key, done)
-        return done
+    def _cached_done(self, view: CourseView) -> frozenset[Item] | None:
+        key = self._done_key(view)
+        return self.store.get(key) if key else None
+
+    async def _keep(
+        self, view: CourseView, outline: RenderedOutline, done: frozenset[Item] | None
+    ) -> None:
+        outline_key, done_key, stamps = self._outline_key(view), self._done_key(view), view.stamps
+        if outline_key is None or done_key is None or stamps is None:
+            return
+        if self.store.get(outline_key) is None:
+            self.store.keep(outline_key, outline)
+            drafts = view.sees_drafts
+            await self.store.share_outline(view.course_id, stamps.content, outline, drafts=drafts)
+        if done is not None:
+            self.store.keep(done_key, done)
 
 
 async def get_course_reader(request: Request) -> CourseReader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -14,7 +14,7 @@ from studyhub.core.db import guarded_write
 from studyhub.core.errors import AppError
 from studyhub.core.pagination import PageParams
 from studyhub.courses.exceptions import CourseCodeTaken, LectureNumberTaken, WeekNumberTaken
-from studyhub.courses.models import Course, CourseStatus, Lecture, Week
+from studyhub.courses.models import ContentType, Course, CourseStatus, Lecture, Week
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
 from studyhub.users.models import User
 
@@ -69,6 +69,20 @@ def display_name(user: User | None) -> str | None:
         return None
     full = f"{user.first_name} {user.last_name}".strip()
     return full or user.username
+
+
+_SUMMARY_COLUMNS = (
+    Lecture.id,
+    Lecture.week_id,
+    Lecture.number,
+    Lecture.title,
+    Lecture.content_type,
+    Lecture.is_published,
+    Lecture.duration_seconds,
+)
+
+
+LectureSummaryRow = Row[int, int, int, str, ContentType, bool, int | None]
 
 
 class CourseRepository:
@@ -252,6 +266,22 @@ class LectureRepository:
         if published_only:
             stmt = stmt.where(Lecture.is_published.is_(True))
         return list((await self.session.execute(stmt)).scalars())
+
+    async def summaries_for_weeks(
+        self, week_ids: Sequence[int], *, published_only: bool
+    ) -> Sequence[LectureSummaryRow]:
+        """The outline's columns only: bodies and transcripts can be large, and an outline
+        shows none of them."""
+        if not week_ids:
+            return []
+        stmt = (
+            select(*_SUMMARY_COLUMNS)
+            .where(Lecture.week_id.in_(week_ids))
+            .order_by(Lecture.week_id, Lecture.number, Lecture.id)
+        )
+        if published_only:
+            stmt = stmt.where(Lecture.is_published.is_(True))
+        return (await self.session.execute(stmt)).all()
 
     async def get(self, course_id: int, lecture_id: int, *, lock: bool = False) -> Lecture | None:
         stmt = select(Lecture).where(Lecture.id == lecture_id, Lecture.course_id == course_id)

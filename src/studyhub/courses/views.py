@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from studyhub.assignments.repository import AssignmentRow
 from studyhub.courses.models import Course, Lecture, Week
+from studyhub.courses.repository import LectureSummaryRow
 from studyhub.courses.schemas import (
     AssignmentSummary,
     CourseSummary,
@@ -84,8 +85,11 @@ def assignment_summary(row: AssignmentRow) -> AssignmentSummary:
 
 
 def week_out(
-    week: Week, lectures: list[Lecture], assignments: Sequence[AssignmentRow] = ()
+    week: Week,
+    lectures: Sequence[Lecture | LectureSummaryRow],
+    assignments: Sequence[AssignmentRow] = (),
 ) -> WeekOut:
+    """`lectures`: rows or summary rows (`LectureRepository.summaries_for_weeks`)."""
     return WeekOut(
         id=week.id,
         number=week.number,
