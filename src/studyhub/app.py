@@ -150,7 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app, api_prefix=API_PREFIX)
 
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 6 (zlib's default) instead of Starlette's 9: about the same size for JSON at a
+    # fraction of the CPU per response.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     # Inside CORS, so a 429 is readable by the browser; preflights are answered before it.
     app.add_middleware(RateLimitMiddleware, prefix=API_PREFIX + "/")
     app.add_middleware(

@@ -97,10 +97,12 @@ class IpBlockList:
         self._snapshot = None
 
     async def is_blocked(self, ip: str) -> bool:
+        snapshot = await self._current()
+        if not snapshot.entries:
+            return False
         address = client_address(ip)
         if address is None:
             return False
-        snapshot = await self._current()
         now = time.time()
         return any(address in net and (exp is None or exp > now) for net, exp in snapshot.entries)
 

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from studyhub.auth.exceptions import InvalidAccessToken
 from studyhub.auth.repository import SessionRepository
@@ -20,13 +21,6 @@ from studyhub.core.security import InvalidToken, TokenCodec
 from studyhub.courses.cache import CourseCache
 from studyhub.users.models import UserRole
 from studyhub.users.repository import UserReader, UserRepository
-
-# Both schemes read the same `Authorization: Bearer` header; OAuth2 makes /docs' Authorize log in
-# with a username and password, plain Bearer lets a client paste a token.
-oauth2_scheme = OAuth2PasswordBearer(
-    tokenUrl="/api/v1/auth/token", auto_error=False, scheme_name="OAuth2Password"
-)
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="BearerToken")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -50,41 +44,55 @@ async def get_client(request: Request) -> ClientInfo:
 ClientDep = Annotated[ClientInfo, Depends(get_client)]
 
 
-async def current_principal(
-    request: Request,
-    _oauth: Annotated[str | None, Depends(oauth2_scheme)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    if bearer is None or bearer.scheme.lower() != "bearer":
-        raise InvalidAccessToken
-    try:
-        claims = get_codec(request).decode(bearer.credentials)
-    except InvalidToken:
-        raise InvalidAccessToken from None
-    store = AuthStateStore(request.app.state.cache)
-    check = await store.check(
-        UserReader(request.app.state.database),
-        user_id=claims.user_id,
-        jti=claims.jti,
-        session_id=claims.session_id,
-    )
-    state = check.state
-    if (
-        check.denied
-        or state is None
-        or not state.is_active
-        or (state.tokens_valid_after is not None and claims.issued_at < state.tokens_valid_after)
-    ):
-        raise InvalidAccessToken
-    request.scope.setdefault("state", {})["user_id"] = claims.user_id
-    # The role comes from the user's current state, not the token: a demotion bites at once.
-    return Principal(
-        user_id=claims.user_id,
-        role=state.role,
-        session_id=claims.session_id,
-        jti=claims.jti,
-        token_expires_at=claims.expires_at,
-    )
+class AccessTokenAuth(OAuth2PasswordBearer):
+    """The caller (`CurrentUser`), from the `Authorization: Bearer` access token.
+
+    A security scheme instance, so it is documented as one (OAuth2 password flow: /docs'
+    Authorize logs in with a username and password); `core.openapi` also documents the same
+    header as a plain bearer token a client can paste. One dependency rather than a scheme
+    dependency per documented scheme plus this one: FastAPI resolves every dependency on every
+    request, and this runs on nearly all of them.
+    """
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if not token or scheme.lower() != "bearer":
+            raise InvalidAccessToken
+        try:
+            claims = get_codec(request).decode(token)
+        except InvalidToken:
+            raise InvalidAccessToken from None
+        store = AuthStateStore(request.app.state.cache)
+        check = await store.check(
+            UserReader(request.app.state.database),
+            user_id=claims.user_id,
+            jti=claims.jti,
+            session_id=claims.session_id,
+        )
+        state = check.state
+        if (
+            check.denied
+            or state is None
+            or not state.is_active
+            or (
+                state.tokens_valid_after is not None and claims.issued_at < state.tokens_valid_after
+            )
+        ):
+            raise InvalidAccessToken
+        request.scope.setdefault("state", {})["user_id"] = claims.user_id
+        # The role comes from the user's current state, not the token: a demotion bites at once.
+        return Principal(
+            user_id=claims.user_id,
+            role=state.role,
+            session_id=claims.session_id,
+            jti=claims.jti,
+            token_expires_at=claims.expires_at,
+        )
+
+
+current_principal = AccessTokenAuth(
+    tokenUrl="/api/v1/auth/token", auto_error=False, scheme_name="OAuth2Password"
+)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

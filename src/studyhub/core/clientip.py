@@ -26,8 +26,8 @@ def client_ip(connection: HTTPConnection, trusted: Sequence[Network]) -> str:
     if isinstance(cached, str):
         return cached
     address = peer
-    peer_ip = _parse(peer)
-    if trusted and peer_ip is not None and any(peer_ip in net for net in trusted):
+    peer_ip = _parse(peer) if trusted else None
+    if peer_ip is not None and any(peer_ip in net for net in trusted):
         hops = [h for h in connection.headers.get("x-forwarded-for", "").split(",") if h.strip()]
         for hop in reversed(hops):
             hop_ip = _parse(hop)

@@ -189,21 +189,22 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             observe_request(scope["method"], route, status, elapsed)
-            access_logger.info(
-                "%s %s %s",
-                scope["method"],
-                path,
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": path,
-                    "route": route,
-                    "status": status,
-                    "ms": round(elapsed * 1000, 2),
-                    "request_id": request_id,
-                    "user_id": state.get("user_id"),
-                },
-            )
+            if access_logger.isEnabledFor(logging.INFO):  # skip building the record
+                access_logger.info(
+                    "%s %s %s",
+                    scope["method"],
+                    path,
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": path,
+                        "route": route,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                        "request_id": request_id,
+                        "user_id": state.get("user_id"),
+                    },
+                )
 
     def _headers(
         self, headers: Iterable[tuple[bytes, bytes]], request_id: str, path: str

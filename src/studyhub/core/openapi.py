@@ -121,9 +121,17 @@ def schema_ref(name: str, schema: dict[str, Any] | type[BaseModel]) -> dict[str,
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+# The access token is one header whichever way a client got it (see `AccessTokenAuth`): every
+# operation that takes it as an OAuth2 password-flow token takes it as a plain bearer token too.
+_OAUTH_SCHEME = "OAuth2Password"
+_BEARER_SCHEME = "BearerToken"
+
+
 def shape_schema(schema: dict[str, Any], *, api_prefix: str) -> dict[str, Any]:
     """Apply the conventions of API.md §0 to a schema built by FastAPI (in place; returned)."""
     components = schema.setdefault("components", {})
+    if _OAUTH_SCHEME in components.get("securitySchemes", {}):
+        components["securitySchemes"][_BEARER_SCHEME] = {"type": "http", "scheme": "bearer"}
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
@@ -136,6 +144,9 @@ def shape_schema(schema: dict[str, Any], *, api_prefix: str) -> dict[str, Any]:
         for method, operation in path_item.items():
             if method not in _METHODS:
                 continue
+            security = operation.get("security", [])
+            if {_OAUTH_SCHEME: []} in security and {_BEARER_SCHEME: []} not in security:
+                security.append({_BEARER_SCHEME: []})
             responses: dict[str, Any] = operation.setdefault("responses", {})
             if responses.pop("422", None) is not None or operation.get("parameters"):
                 _add_error(responses, 400, "`VALIDATION_ERROR`: the request is not valid")

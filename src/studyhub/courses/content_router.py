@@ -17,7 +17,7 @@ from studyhub.core.openapi import error_responses
 from studyhub.core.storage import MEDIA_TYPES
 from studyhub.courses.access import EnrolledCourseDep, StaffCourseDep
 from studyhub.courses.dependencies import ContentServiceDep
-from studyhub.courses.reader import CourseReaderDep, EnrolledCourseViewDep
+from studyhub.courses.reader import EnrolledCoursePageDep
 from studyhub.courses.schemas import (
     LectureCreate,
     LectureOut,
@@ -45,8 +45,8 @@ CONDITIONAL_WRITE = {**WRITE, **error_responses(412)}
     summary="The course's weeks with their items",
     responses=READ,
 )
-async def list_weeks(view: EnrolledCourseViewDep, reader: CourseReaderDep) -> Response:
-    return Response(await reader.weeks_json(view), media_type="application/json")
+async def list_weeks(page: EnrolledCoursePageDep) -> Response:
+    return Response(await page.weeks_json(), media_type="application/json")
 
 
 @router.post(

@@ -199,23 +199,31 @@ class CourseReader:
             self.store.keep(done_key, done)
 
 
-async def get_course_reader(request: Request) -> CourseReader:
-    return CourseReader(request.app.state.database, request.app.state.course_cache)
+@dataclass(frozen=True, slots=True)
+class CoursePage:
+    """A course resolved for one reader (access already checked) and what renders it."""
+
+    view: CourseView
+    reader: CourseReader
+
+    async def detail_json(self) -> bytes:
+        return await self.reader.detail_json(self.view)
+
+    async def weeks_json(self) -> bytes:
+        return await self.reader.weeks_json(self.view)
 
 
-CourseReaderDep = Annotated[CourseReader, Depends(get_course_reader)]
-
-
-def _views(needed: Level) -> Callable[..., Awaitable[CourseView]]:
+def _pages(needed: Level) -> Callable[..., Awaitable[CoursePage]]:
     async def dependency(
         course_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
         principal: CurrentUser,
-        reader: CourseReaderDep,
-    ) -> CourseView:
-        return await reader.view(principal, course_id, needed)
+        request: Request,
+    ) -> CoursePage:
+        reader = CourseReader(request.app.state.database, request.app.state.course_cache)
+        return CoursePage(await reader.view(principal, course_id, needed), reader)
 
     return dependency
 
 
-CourseViewDep = Annotated[CourseView, Depends(_views(Level.VIEW))]
-EnrolledCourseViewDep = Annotated[CourseView, Depends(_views(Level.CONTENT))]
+CoursePageDep = Annotated[CoursePage, Depends(_pages(Level.VIEW))]
+EnrolledCoursePageDep = Annotated[CoursePage, Depends(_pages(Level.CONTENT))]

@@ -17,7 +17,7 @@ from studyhub.core.pagination import PageDep, set_link_header
 from studyhub.courses.access import TeacherCourseDep
 from studyhub.courses.dependencies import CourseServiceDep
 from studyhub.courses.models import CourseStatus
-from studyhub.courses.reader import CourseReaderDep, CourseViewDep
+from studyhub.courses.reader import CoursePageDep
 from studyhub.courses.schemas import CourseCreate, CourseDetail, CourseList, CourseUpdate
 from studyhub.users.models import UserRole
 
@@ -76,12 +76,9 @@ async def create_course(
     responses={**READ_ERRORS, **NOT_MODIFIED_RESPONSE},
 )
 async def get_course(
-    view: CourseViewDep,
-    reader: CourseReaderDep,
-    response: Response,
-    if_none_match: IfNoneMatch = None,
+    page: CoursePageDep, response: Response, if_none_match: IfNoneMatch = None
 ) -> Response:
-    return conditional_json(await reader.detail_json(view), response, if_none_match)
+    return conditional_json(await page.detail_json(), response, if_none_match)
 
 
 @router.patch(
