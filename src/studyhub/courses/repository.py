@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -85,6 +86,48 @@ _SUMMARY_COLUMNS = (
 LectureSummaryRow = Row[int, int, int, str, ContentType, bool, int | None]
 
 
+# Statements of the hottest reads, built once (building one costs more than running it on
+# SQLite) and bound per call.
+@functools.cache
+def _viewer_statement() -> Select[Course, CourseRole, EnrollmentStatus, str, str, str]:
+    return (
+        select(
+            Course,
+            Enrollment.role,
+            Enrollment.status,
+            INSTRUCTOR.first_name,
+            INSTRUCTOR.last_name,
+            INSTRUCTOR.username,
+        )
+        .outerjoin(
+            Enrollment,
+            and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id")),
+        )
+        .outerjoin(INSTRUCTOR, INSTRUCTOR.id == Course.instructor_id)
+        .where(Course.id == bindparam("course_id"))
+    )
+
+
+@functools.cache
+def _weeks_statement(*, published_only: bool) -> Select[Week]:
+    stmt = select(Week).where(Week.course_id == bindparam("course_id"))
+    if published_only:
+        stmt = stmt.where(Week.is_published.is_(True))
+    return stmt.order_by(Week.number, Week.id)
+
+
+@functools.cache
+def _summaries_statement(
+    *, published_only: bool
+) -> Select[int, int, int, str, ContentType, bool, int | None]:
+    stmt = select(*_SUMMARY_COLUMNS).where(
+        Lecture.week_id.in_(bindparam("week_ids", expanding=True))
+    )
+    if published_only:
+        stmt = stmt.where(Lecture.is_published.is_(True))
+    return stmt.order_by(Lecture.week_id, Lecture.number, Lecture.id)
+
+
 class CourseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -92,24 +135,8 @@ class CourseRepository:
     async def get_for_viewer(self, course_id: int, user_id: int) -> Viewed | None:
         """The course, the caller's enrollment in it and the instructor's name, in one query
         (every course-scoped request starts here)."""
-        row = (
-            await self.session.execute(
-                select(
-                    Course,
-                    Enrollment.role,
-                    Enrollment.status,
-                    INSTRUCTOR.first_name,
-                    INSTRUCTOR.last_name,
-                    INSTRUCTOR.username,
-                )
-                .outerjoin(
-                    Enrollment,
-                    and_(Enrollment.course_id == Course.id, Enrollment.user_id == user_id),
-                )
-                .outerjoin(INSTRUCTOR, INSTRUCTOR.id == Course.instructor_id)
-                .where(Course.id == course_id)
-            )
-        ).first()
+        params = {"course_id": course_id, "user_id": user_id}
+        row = (await self.session.execute(_viewer_statement(), params)).first()
         if row is None:
             return None
         course, role, status, first, last, username = row
@@ -224,10 +251,8 @@ class WeekRepository:
         self.session = session
 
     async def for_course(self, course_id: int, *, published_only: bool) -> list[Week]:
-        stmt = select(Week).where(Week.course_id == course_id).order_by(Week.number, Week.id)
-        if published_only:
-            stmt = stmt.where(Week.is_published.is_(True))
-        return list((await self.session.execute(stmt)).scalars())
+        stmt = _weeks_statement(published_only=published_only)
+        return list((await self.session.execute(stmt, {"course_id": course_id})).scalars())
 
     async def get(self, course_id: int, week_id: int, *, lock: bool = False) -> Week | None:
         stmt = select(Week).where(Week.id == week_id, Week.course_id == course_id)
@@ -274,14 +299,8 @@ class LectureRepository:
         shows none of them."""
         if not week_ids:
             return []
-        stmt = (
-            select(*_SUMMARY_COLUMNS)
-            .where(Lecture.week_id.in_(week_ids))
-            .order_by(Lecture.week_id, Lecture.number, Lecture.id)
-        )
-        if published_only:
-            stmt = stmt.where(Lecture.is_published.is_(True))
-        return (await self.session.execute(stmt)).all()
+        stmt = _summaries_statement(published_only=published_only)
+        return (await self.session.execute(stmt, {"week_ids": list(week_ids)})).all()
 
     async def get(self, course_id: int, lecture_id: int, *, lock: bool = False) -> Lecture | None:
         stmt = select(Lecture).where(Lecture.id == lecture_id, Lecture.course_id == course_id)
