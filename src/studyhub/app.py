@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from studyhub.assignments.questions_router import router as questions_router
 from studyhub.assignments.router import router as assignments_router
 from studyhub.auth.router import router as auth_router
 from studyhub.core.cache import build_cache
-from studyhub.core.config import Settings, get_settings
+from studyhub.core.config import Environment, Settings, get_settings
 from studyhub.core.db import Database, create_engine
 from studyhub.core.errors import install_error_handlers
 from studyhub.core.http import storable_query
@@ -107,6 +108,11 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         )
         if settings.outbox_relay_enabled:
             relay.start()  # no-op without an indexer
+        if settings.environment is not Environment.TEST:  # tests build many apps per process
+            # What exists now lives as long as the process: the cyclic garbage collector need
+            # not walk it again on every full collection (shorter pauses, a flatter p99).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
