@@ -29,6 +29,7 @@ from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
 from studyhub.core.ratelimit import AbuseGuard, RateLimiter, RateLimitMiddleware
 from studyhub.core.security import TokenCodec
+from studyhub.core.startup_gc import resume_collection
 from studyhub.core.storage import FileStore
 from studyhub.courses.content_router import router as content_router
 from studyhub.courses.router import router as courses_router
@@ -201,4 +202,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(admin_router)
     api.include_router(users_router)
     app.include_router(api, prefix=API_PREFIX)
+    resume_collection()  # paused by `studyhub serve` while the app was built (startup time)
     return app

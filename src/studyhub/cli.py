@@ -58,9 +58,12 @@ def serve(
     import uvicorn
 
     from studyhub.core.metrics_dir import prepare_multiprocess_dir
+    from studyhub.core.startup_gc import pause_collection
 
     settings = get_settings()
     prepare_multiprocess_dir()
+    if workers == 1 and not reload:
+        pause_collection()  # until create_app has built the app: see core/startup_gc.py
     typer.echo(f"StudyHub API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "studyhub.app:create_app",
