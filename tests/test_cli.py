@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -200,3 +202,32 @@ def test_reindex_queues_lecture_files(cli_env: str, tmp_cwd: Path) -> None:
     unknown = runner.invoke(app, ["reindex", "--course", "NOPE"])
     assert unknown.exit_code == 2
     assert "no course" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "paused"), [([], True), (["--workers", "2"], False), (["--reload"], False)]
+)
+def test_serve_pauses_the_collector_only_while_it_builds_the_app_in_process(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch, args: list[str], paused: bool
+) -> None:
+    seen: dict[str, bool] = {}
+
+    def fake_run(app: str, *, factory: bool, **_: object) -> None:
+        from studyhub.app import create_app
+
+        assert (app, factory) == ("studyhub.app:create_app", True)
+        seen["collecting while building"] = gc.isenabled()
+        create_app()
+        seen["collecting once built"] = gc.isenabled()
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    frozen = gc.get_freeze_count()
+    try:
+        result = runner.invoke(app, ["serve", "--port", "5999", *args])
+    finally:
+        gc.enable()
+        if gc.get_freeze_count() != frozen:
+            gc.unfreeze()
+    assert result.exit_code == 0, result.output
+    assert "StudyHub API on http://127.0.0.1:5999" in result.output
+    assert seen == {"collecting while building": not paused, "collecting once built": True}

@@ -30,6 +30,7 @@ from studyhub.core.openapi import install_openapi, operation_id
 from studyhub.core.passwords import PasswordHasher
 from studyhub.core.ratelimit import AbuseGuard, RateLimiter, RateLimitMiddleware
 from studyhub.core.security import TokenCodec
+from studyhub.core.startup_gc import resume_collection
 from studyhub.core.storage import FileStore
 from studyhub.courses.cache import CourseCacheStore
 from studyhub.courses.content_router import router as content_router
@@ -194,7 +195,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.include_router(health_router)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(storable_query)])
+    # The prefix is given to include_router, not to APIRouter: FastAPI checks an unprefixed
+    # include eagerly by building every route's dependant, response models and handler for that
+    # router, and throws the result away (the app builds its own on the first request).
+    # That was ~0.2-0.3 s of startup (make bench: startup to ready).
+    api = APIRouter(dependencies=[Depends(storable_query)])
     # FastAPI tries routes in order, one pattern at a time: the busiest come first. (No two
     # routers share a path pattern, so the order changes nothing else.)
     api.include_router(courses_router)
@@ -208,5 +213,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(admin_router)
     api.include_router(users_router)
-    app.include_router(api)
+    app.include_router(api, prefix=API_PREFIX)
+    resume_collection()  # paused by `studyhub serve` while the app was built (startup time)
     return app

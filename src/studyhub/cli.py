@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from studyhub.core.config import get_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 unexpected error (e.g. database unreachable) or a failed check "
@@ -26,8 +29,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+
+
+@cache
+def console(stderr: bool = False) -> Console:
+    """rich's console, created (and rich imported) on first use: `serve` prints one plain line
+    and starts faster without it."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def err_console() -> Console:
+    return console(stderr=True)
 
 
 @app.command()
@@ -44,13 +58,13 @@ def serve(
     import uvicorn
 
     from studyhub.core.metrics_dir import prepare_multiprocess_dir
+    from studyhub.core.startup_gc import pause_collection
 
     settings = get_settings()
     prepare_multiprocess_dir()
-    console.print(
-        f"StudyHub API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
-        highlight=False,
-    )
+    if workers == 1 and not reload:
+        pause_collection()  # until create_app has built the app: see core/startup_gc.py
+    typer.echo(f"StudyHub API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "studyhub.app:create_app",
         factory=True,
@@ -78,7 +92,7 @@ def init_db() -> None:
 
     settings = get_settings()
     upgrade_head(settings.database_url)
-    console.print(
+    console().print(
         f"[green]Database is at the latest schema[/] ({_safe_url(settings.database_url)})"
     )
 
@@ -105,9 +119,9 @@ def create_admin(
     try:
         user_id = asyncio.run(create_admin_user(get_settings(), username, email, password))
     except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console().print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"[green]Created admin[/] {username} (id {user_id})")
+    console().print(f"[green]Created admin[/] {username} (id {user_id})")
 
 
 @app.command()
@@ -125,9 +139,9 @@ def seed(
 
     report = asyncio.run(seed_demo(get_settings(), if_empty=if_empty))
     if report is None:
-        console.print("Database already has data; seed skipped.")
+        console().print("Database already has data; seed skipped.")
         return
-    print_report(console, report)
+    print_report(console(), report)
 
 
 @app.command("import-course")
@@ -159,8 +173,8 @@ def import_course(
         data = load(file)
         report = asyncio.run(_import(data, publish=publish, keep_dates=keep_dates, teacher=teacher))
     except ImportFailed as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        err_console.print("Nothing was imported.")
+        err_console().print(f"[red]error:[/] {exc}", highlight=False)
+        err_console().print("Nothing was imported.")
         raise typer.Exit(exc.exit_code) from exc
     _print_import_report(report)
 
@@ -174,7 +188,7 @@ async def _import(data: Any, *, publish: bool, keep_dates: bool, teacher: str | 
     database = Database(create_engine(get_settings()))
     try:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console()
         ) as progress:
             task = progress.add_task(f"Importing {data.course.code}", total=count_items(data))
             async with database.session() as session:
@@ -197,13 +211,13 @@ def _print_import_report(report: Any) -> None:
     for name, total in report.in_file.items():
         done = report.imported.get(name, 0)
         table.add_row(name, str(total), str(done), str(total - done))
-    console.print(table)
+    console().print(table)
     if report.day_shift:
-        console.print(f"Dates shifted by {report.day_shift} days (--keep-dates keeps them).")
+        console().print(f"Dates shifted by {report.day_shift} days (--keep-dates keeps them).")
     for line in report.skipped:
-        console.print(f"[yellow]skipped[/] {line}", highlight=False)
+        console().print(f"[yellow]skipped[/] {line}", highlight=False)
     for line in report.notes:
-        console.print(f"note: {line}", highlight=False)
+        console().print(f"note: {line}", highlight=False)
 
 
 @app.command()
@@ -221,9 +235,9 @@ def reindex(
     try:
         count = asyncio.run(enqueue_reindex(get_settings(), course))
     except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console().print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"Queued {count} lecture file(s) for indexing")
+    console().print(f"Queued {count} lecture file(s) for indexing")
 
 
 @app.command()
@@ -249,22 +263,22 @@ def openapi(
     text = json.dumps(schema, indent=2, sort_keys=False) + "\n"
     if check:
         if output is None:
-            err_console.print("[red]error:[/] --check needs --output FILE")
+            err_console().print("[red]error:[/] --check needs --output FILE")
             raise typer.Exit(2)
         current = output.read_text(encoding="utf-8") if output.exists() else ""
         if current != text:
-            err_console.print(
+            err_console().print(
                 f"[red]{output} is out of date with the code.[/] Run `make openapi` "
                 "(studyhub openapi --output openapi.json) and commit the result."
             )
             raise typer.Exit(1)
-        console.print(f"{output} is up to date")
+        console().print(f"{output} is up to date")
         return
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        console.print(f"Wrote {output}")
+        console().print(f"Wrote {output}")
 
 
 def _safe_url(url: str) -> str:

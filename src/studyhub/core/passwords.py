@@ -15,8 +15,10 @@ import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from passlib.context import CryptContext
+if TYPE_CHECKING:
+    from passlib.context import CryptContext
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -33,7 +35,11 @@ def _yield_to_the_loop() -> None:
         pass
 
 
-def _context(fast: bool) -> CryptContext:
+def _crypt_context(fast: bool) -> CryptContext:
+    # passlib (and argon2 behind it) is imported by the first hash or check, not at startup:
+    # ~10 ms that a process serving no login never needs.
+    from passlib.context import CryptContext
+
     if fast:
         # Tests only (settings refuse it in production): the same algorithm, cheap parameters.
         params = {"argon2__memory_cost": 1024, "argon2__rounds": 1, "argon2__parallelism": 1}
@@ -44,7 +50,7 @@ def _context(fast: bool) -> CryptContext:
 
 class PasswordHasher:
     def __init__(self, *, fast: bool = False, max_concurrency: int | None = None) -> None:
-        self._context = _context(fast)
+        self._fast = fast
         workers = max_concurrency or max(1, os.cpu_count() or 1)
         # How many hashes run at once; batch callers bound their in-flight work by it so one big
         # batch cannot queue hundreds of jobs ahead of other requests' logins.
@@ -52,6 +58,10 @@ class PasswordHasher:
         self._executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="argon2", initializer=_yield_to_the_loop
         )
+
+    @cached_property
+    def _context(self) -> CryptContext:
+        return _crypt_context(self._fast)
 
     @cached_property
     def _dummy_hash(self) -> str:

@@ -2,6 +2,10 @@
 
 Every access token is decoded here and nowhere else (an architecture test enforces it), with the
 algorithm pinned, every claim required, audience and issuer checked, and a 30 s leeway.
+
+python-jose is imported by the first token issued or decoded, not with this module: it loads its
+cryptography backend, ~25 ms of every process's startup (/health/ready never needs it). Once
+loaded, the import in `issue`/`decode` is a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
-
-from jose import jwt
 
 from studyhub.core.localcache import LocalCache
 
@@ -78,6 +80,8 @@ class TokenCodec:
             "exp": claims.expires_at,
             "role": role,
         }
+        from jose import jwt  # imported on first use: see the module docstring
+
         token = jwt.encode(payload, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
         return token, claims
 
@@ -93,6 +97,10 @@ class TokenCodec:
     def _verify(self, token: str) -> AccessClaims:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken
+        # Imported on first use (see the module docstring); outside the try, so that a broken
+        # install is a 500, not a 401.
+        from jose import jwt
+
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM or header.get("kid") != self._kid:
