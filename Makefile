@@ -146,6 +146,9 @@ clean:
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
 		{ echo "wrk is missing and could not be installed: apt-get install wrk"; exit 1; }
+	@# Bytecode as an installed package (pip, the container image) ships it: an editable checkout
+	@# under PYTHONDONTWRITEBYTECODE would otherwise compile every module on every start.
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.progress
 	@set -e; scratch=$$(basename "$(PG_TEST_URL)")_bench; \
