@@ -62,6 +62,9 @@ class CourseCacheStore:
         # 0 disables course caching: every read goes to the database.
         self.ttl_seconds = ttl_seconds
         self.local: LocalCache[Any] = LocalCache(LOCAL_ENTRIES, ttl_seconds)
+        # The in-memory cache is this process's own: a second copy of each outline there would
+        # serve nobody.
+        self.shares_outlines = cache.name != "memory"
 
     async def stamps(self, course_id: int, user_id: int) -> CourseStamps | None:
         """None when caching is off or the cache cannot be reached (then nothing is trusted)."""
@@ -84,6 +87,8 @@ class CourseCacheStore:
     async def shared_outline(
         self, course_id: int, stamp: str, *, drafts: bool
     ) -> RenderedOutline | None:
+        if not self.shares_outlines:
+            return None
         try:
             raw = await self.cache.get(_outline_key(course_id, stamp, drafts))
         except CacheUnavailable:
@@ -94,6 +99,8 @@ class CourseCacheStore:
     async def share_outline(
         self, course_id: int, stamp: str, outline: RenderedOutline, *, drafts: bool
     ) -> None:
+        if not self.shares_outlines:
+            return
         try:
             await self.cache.set(
                 _outline_key(course_id, stamp, drafts), outline.plain, self.ttl_seconds
