@@ -84,6 +84,14 @@ def assignment_summary(row: AssignmentRow) -> AssignmentSummary:
     )
 
 
+def _lecture_summary(lecture: Lecture | LectureSummaryRow) -> LectureSummary:
+    if isinstance(lecture, Lecture):
+        return LectureSummary.model_validate(lecture)
+    # From the row's mapping: validating "from attributes" probes a Row for every field it
+    # lacks (`completed`) through a raised and caught KeyError.
+    return LectureSummary.model_validate(lecture._mapping)
+
+
 def week_out(
     week: Week,
     lectures: Sequence[Lecture | LectureSummaryRow],
@@ -96,6 +104,6 @@ def week_out(
         title=week.title,
         description=week.description,
         is_published=week.is_published,
-        lectures=[LectureSummary.model_validate(lecture) for lecture in lectures],
+        lectures=[_lecture_summary(lecture) for lecture in lectures],
         assignments=[assignment_summary(row) for row in assignments],
     )
