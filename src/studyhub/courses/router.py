@@ -92,7 +92,6 @@ async def update_course(
     body: CourseUpdate,
     context: TeacherCourseDep,
     service: CourseServiceDep,
-    response: Response,
     if_match: IfMatch = None,
 ) -> Response:
     return json_with_etag(await service.update(context, body, if_match))
