@@ -13,10 +13,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select, text, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
 
 from studyhub.core.config import Settings
-from studyhub.core.db import Database, SessionDep
+from studyhub.core.db import Database, SessionDep, UTCDateTime
 from studyhub.users.models import User
 from tests.factories import make_user
 
@@ -38,6 +41,26 @@ async def test_timestamps_round_trip_as_aware_utc(database: Database) -> None:
     assert row.last_login_at is not None
     assert row.last_login_at.tzinfo is UTC
     assert row.created_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), asyncpg.dialect()], ids=["sqlite", "pg"])
+def test_utc_bind_processor_binds_what_the_generic_chain_binds(dialect: Any) -> None:
+    """`UTCDateTime.bind_processor` fuses the TypeDecorator chain (and SQLite's formatting):
+    the values sent to the database, so what is stored and compared in SQL, are the same."""
+    impl = UTCDateTime().dialect_impl(dialect)
+    fused, generic = impl.bind_processor(dialect), TypeDecorator.bind_processor(impl, dialect)
+    assert fused is not None and generic is not None
+    moments = [
+        datetime(2026, 3, 1, 12, 30, 5, 7, tzinfo=UTC),
+        datetime(2026, 3, 1, 0, 0, tzinfo=timezone(timedelta(hours=2))),  # a day earlier in UTC
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        None,
+    ]
+    for moment in moments:
+        assert fused(moment) == generic(moment)
+    with pytest.raises(ValueError, match="naive datetime"):
+        fused(datetime(2026, 1, 1))
 
 
 async def test_naive_datetimes_are_refused(database: Database) -> None:
