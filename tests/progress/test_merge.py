@@ -84,11 +84,28 @@ def test_combine_is_commutative_and_associative(
     assert combine(fa, EMPTY) == fa
 
 
-@given(events_strategy)
-def test_fold_is_combine_over_the_events(events: list[Event]) -> None:
-    """`fold` is an optimised one-pass form of folding with `combine` (the SQL mirror)."""
-    expected = reduce(combine, (fold_event(e, DURATION) for e in events), EMPTY)
-    assert fold(events, DURATION) == expected
+@settings(max_examples=300)
+@given(
+    st.lists(events_strategy, max_size=3).map(lambda lists: [e for part in lists for e in part]),
+    st.sampled_from([None, 0, 1, 50, DURATION]),
+)
+def test_fold_is_combine_over_the_events(events: list[Event], duration: int | None) -> None:
+    """`fold` is an optimised one-pass form of folding with `combine` (the SQL mirror), for any
+    duration (none, positions past the end) and with repeated ids (equal keys: the first wins)."""
+    expected = reduce(combine, (fold_event(e, duration) for e in events), EMPTY)
+    assert fold(events, duration) == expected
+
+
+def test_fold_keeps_the_first_of_events_with_equal_keys() -> None:
+    """Equal (time, id) keys only arise from a replayed id; `combine` keeps the first fold."""
+    events = [
+        Event("a", EventType.POSITION, at(10), position_seconds=100),
+        Event("a", EventType.POSITION, at(10), position_seconds=300),
+    ]
+    for ordered in (events, events[::-1]):
+        expected = reduce(combine, (fold_event(e, DURATION) for e in ordered), EMPTY)
+        assert fold(ordered, DURATION) == expected
+        assert expected.position_seconds == ordered[0].position_seconds
 
 
 def test_position_is_that_of_the_latest_event_tie_broken_by_the_larger_id() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Table,
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studyhub.core.db import utcnow
 from studyhub.courses.models import Course, CourseStatus, Lecture, Week
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
-from studyhub.progress.merge import MANUAL_TYPES, Event, Fold, ItemState, Outcome
+from studyhub.progress.merge import MANUAL_TYPES, Event, EventLike, Fold, ItemState, Outcome
 from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
 from studyhub.progress.statements import (
     COMPLETIONS,
@@ -45,11 +45,13 @@ class Target:
     duration_seconds: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    event: Event
-    course_id: int
-    lecture_id: int
+class NewEvent(EventLike, Protocol):
+    """An event to record: a validated `BatchEvent` (recorded as it is, without a copy)."""
+
+    @property
+    def course_id(self) -> int: ...
+    @property
+    def lecture_id(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,26 +134,26 @@ class ProgressRepository:
         return set(rows)
 
     async def record_events(
-        self, user_id: int, accepted: Sequence[Accepted], device_id: str | None
+        self, user_id: int, events: Sequence[NewEvent], device_id: str | None
     ) -> set[str]:
         """Insert the events; those already recorded are skipped. Returns the ids inserted."""
-        if not accepted:
+        if not events:
             return set()
         now = utcnow()
         rows = [
             {
                 "user_id": user_id,
-                "event_id": item.event.event_id,
-                "lecture_id": item.lecture_id,
-                "course_id": item.course_id,
-                "type": item.event.type,
-                "occurred_at": item.event.occurred_at,
-                "position_seconds": item.event.position_seconds,
-                "active_seconds": item.event.active_seconds,
+                "event_id": event.event_id,
+                "lecture_id": event.lecture_id,
+                "course_id": event.course_id,
+                "type": event.type,
+                "occurred_at": event.occurred_at,
+                "position_seconds": event.position_seconds,
+                "active_seconds": event.active_seconds,
                 "device_id": device_id,
                 "received_at": now,
             }
-            for item in accepted
+            for event in events
         ]
         result = await self.session.execute(
             event_insert(self.session.get_bind().dialect.name), rows
