@@ -13,9 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select, text, update
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.dialects.postgresql import asyncpg
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.types import TypeDecorator
 
 from studyhub.core.config import Settings
@@ -43,11 +41,13 @@ async def test_timestamps_round_trip_as_aware_utc(database: Database) -> None:
     assert row.created_at.tzinfo is UTC
 
 
-@pytest.mark.parametrize("dialect", [sqlite.dialect(), asyncpg.dialect()], ids=["sqlite", "pg"])
-def test_utc_bind_processor_binds_what_the_generic_chain_binds(dialect: Any) -> None:
+@pytest.mark.parametrize("driver", ["sqlite+aiosqlite", "postgresql+asyncpg"])
+def test_utc_bind_processor_binds_what_the_generic_chain_binds(driver: str) -> None:
     """`UTCDateTime.bind_processor` fuses the TypeDecorator chain (and SQLite's formatting):
     the values sent to the database, so what is stored and compared in SQL, are the same."""
+    dialect: Dialect = make_url(f"{driver}://").get_dialect()()
     impl = UTCDateTime().dialect_impl(dialect)
+    assert isinstance(impl, UTCDateTime)
     fused, generic = impl.bind_processor(dialect), TypeDecorator.bind_processor(impl, dialect)
     assert fused is not None and generic is not None
     moments = [
