@@ -19,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from studyhub.core.db import utcnow
 from studyhub.courses.models import Course, CourseStatus, Lecture, Week
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
-from studyhub.progress.merge import MANUAL_TYPES, Event, EventLike, Fold, ItemState, Outcome
-from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
+from studyhub.progress.merge import Event, EventLike, Fold, ItemState, Outcome
+from studyhub.progress.models import (
+    MANUAL_EVENT,
+    ActivityDay,
+    CourseCompletion,
+    LectureProgress,
+    ProgressEvent,
+)
 from studyhub.progress.statements import (
     COMPLETIONS,
     DAYS,
@@ -209,7 +215,7 @@ class ProgressRepository:
             ).where(
                 ProgressEvent.user_id == user_id,
                 ProgressEvent.lecture_id.in_(lecture_ids),
-                ProgressEvent.type.in_(MANUAL_TYPES),
+                MANUAL_EVENT,  # the partial index's own term, so that it is used
             )
         )
         for lecture_id, event_id, kind, occurred_at in rows:
