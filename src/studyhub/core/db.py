@@ -48,6 +48,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_text(value: datetime) -> str:
+    """An aware timestamp as naive UTC text, `YYYY-MM-DD HH:MM:SS.ffffff`: what SQLite stores for
+    a `UTCDateTime` (byte for byte SQLAlchemy's `DATETIME` storage format), and what PostgreSQL
+    reads as a `timestamp` in UTC. For values sent inside a document rather than bound."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    # astimezone returns the value itself when it is already in UTC.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend (SQLite stores no offset)."""
 
@@ -75,19 +85,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         timestamps. `isoformat(" ", "microseconds")` of the naive UTC value is byte for byte
         SQLite's storage format (`YYYY-MM-DD HH:MM:SS.ffffff`), so stored values, and the string
         comparisons SQL makes between them, are unchanged."""
-        sqlite = dialect.name == "sqlite"
-        if not sqlite and self.impl_instance.bind_processor(dialect) is not None:
+        if dialect.name == "sqlite":
+            return lambda value: None if value is None else utc_text(value)
+        if self.impl_instance.bind_processor(dialect) is not None:
             return super().bind_processor(dialect)  # a driver that converts: keep its chain
 
-        def process(value: datetime | None) -> datetime | str | None:
+        def process(value: datetime | None) -> datetime | None:
             if value is None:
                 return None
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            value = value.astimezone(UTC)  # the value itself when it is already in UTC
-            if sqlite:
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-            return value
+            return value.astimezone(UTC)
 
         return process
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studyhub.core.db import utcnow
+from studyhub.core.db import utc_text, utcnow
 from studyhub.courses.models import Course, CourseStatus, Lecture, Week
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
 from studyhub.progress.merge import Event, EventLike, Fold, ItemState, Outcome
@@ -145,24 +146,28 @@ class ProgressRepository:
         """Insert the events; those already recorded are skipped. Returns the ids inserted."""
         if not events:
             return set()
-        now = utcnow()
-        rows = [
+        document = json.dumps(
+            [
+                [
+                    event.event_id,
+                    event.lecture_id,
+                    event.course_id,
+                    event.type,
+                    utc_text(event.occurred_at),
+                    event.position_seconds,
+                    event.active_seconds,
+                ]
+                for event in events
+            ]
+        )
+        result = await self.session.execute(
+            event_insert(self.session.get_bind().dialect.name),
             {
                 "user_id": user_id,
-                "event_id": event.event_id,
-                "lecture_id": event.lecture_id,
-                "course_id": event.course_id,
-                "type": event.type,
-                "occurred_at": event.occurred_at,
-                "position_seconds": event.position_seconds,
-                "active_seconds": event.active_seconds,
                 "device_id": device_id,
-                "received_at": now,
-            }
-            for event in events
-        ]
-        result = await self.session.execute(
-            event_insert(self.session.get_bind().dialect.name), rows
+                "received_at": utcnow(),
+                "events": document,
+            },
         )
         return set(result.scalars())
 
