@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     Table,
-    and_,
     bindparam,
     select,
     update,
@@ -18,26 +17,29 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.db import utc_text, utcnow
-from studyhub.courses.models import Course, CourseStatus, Lecture, Week
+from studyhub.courses.models import Course, CourseStatus
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
 from studyhub.progress.merge import Event, EventLike, Fold, ItemState, Outcome
 from studyhub.progress.models import (
-    MANUAL_EVENT,
     ActivityDay,
-    CourseCompletion,
     LectureProgress,
-    ProgressEvent,
 )
 from studyhub.progress.statements import (
     COMPLETIONS,
     DAYS,
     FOLD_COLUMNS,
     LECTURES,
+    active_student_courses_statement,
+    completions_statement,
     event_insert,
     items_statement,
     least,
+    lecture_rows_statement,
+    manual_events_statement,
     merge_upsert,
+    published_weeks_statement,
     statuses_statement,
+    targets_statement,
     upsert_insert,
 )
 
@@ -91,6 +93,17 @@ class StatusRow:
 
 
 @dataclass(frozen=True, slots=True)
+class LectureRow:
+    """A student's lecture row, as far as their course progress reads it (the resume point)."""
+
+    course_id: int
+    lecture_id: int
+    position_seconds: int | None
+    completed_at: datetime | None
+    last_viewed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class WeekRow:
     course_id: int
     week_id: int
@@ -110,16 +123,7 @@ class ProgressRepository:
     async def targets(self, lecture_ids: Collection[int]) -> dict[int, Target]:
         if not lecture_ids:
             return {}
-        rows = await self.session.execute(
-            select(
-                Lecture.id,
-                Lecture.course_id,
-                and_(Lecture.is_published, Week.is_published),
-                Lecture.duration_seconds,
-            )
-            .join(Week, Week.id == Lecture.week_id)
-            .where(Lecture.id.in_(lecture_ids))
-        )
+        rows = await self.session.execute(targets_statement(), {"lecture_ids": list(lecture_ids)})
         return {row[0]: Target(row[0], row[1], bool(row[2]), row[3]) for row in rows}
 
     async def active_student_courses(self, user_id: int, course_ids: Collection[int]) -> set[int]:
@@ -128,15 +132,8 @@ class ProgressRepository:
         if not course_ids:
             return set()
         rows = await self.session.scalars(
-            select(Enrollment.course_id)
-            .join(Course, Course.id == Enrollment.course_id)
-            .where(
-                Enrollment.user_id == user_id,
-                Enrollment.course_id.in_(course_ids),
-                Enrollment.role == CourseRole.STUDENT,
-                Enrollment.status == EnrollmentStatus.ACTIVE,
-                Course.status != CourseStatus.DRAFT,
-            )
+            active_student_courses_statement(),
+            {"user_id": user_id, "course_ids": list(course_ids)},
         )
         return set(rows)
 
@@ -212,16 +209,7 @@ class ProgressRepository:
         if not lecture_ids:
             return found
         rows = await self.session.execute(
-            select(
-                ProgressEvent.lecture_id,
-                ProgressEvent.event_id,
-                ProgressEvent.type,
-                ProgressEvent.occurred_at,
-            ).where(
-                ProgressEvent.user_id == user_id,
-                ProgressEvent.lecture_id.in_(lecture_ids),
-                MANUAL_EVENT,  # the partial index's own term, so that it is used
-            )
+            manual_events_statement(), {"user_id": user_id, "lecture_ids": list(lecture_ids)}
         )
         for lecture_id, event_id, kind, occurred_at in rows:
             found[lecture_id].append(Event(event_id, kind, occurred_at))
@@ -299,17 +287,13 @@ class ProgressRepository:
         )
         return [StatusRow(*row) for row in rows]
 
-    async def lecture_rows(
-        self, user_id: int, course_ids: Collection[int]
-    ) -> list[LectureProgress]:
+    async def lecture_rows(self, user_id: int, course_ids: Collection[int]) -> list[LectureRow]:
         if not course_ids:
             return []
-        rows = await self.session.scalars(
-            select(LectureProgress).where(
-                LectureProgress.user_id == user_id, LectureProgress.course_id.in_(course_ids)
-            )
+        rows = await self.session.execute(
+            lecture_rows_statement(), {"user_id": user_id, "course_ids": list(course_ids)}
         )
-        return list(rows)
+        return [LectureRow(*row) for row in rows]
 
     async def lecture_row(self, user_id: int, lecture_id: int) -> LectureProgress | None:
         return await self.session.scalar(
@@ -324,9 +308,7 @@ class ProgressRepository:
         if not course_ids:
             return {}
         rows = await self.session.execute(
-            select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
-                CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids)
-            )
+            completions_statement(), {"user_id": user_id, "course_ids": list(course_ids)}
         )
         return {row[0]: row[1] for row in rows}
 
@@ -334,9 +316,7 @@ class ProgressRepository:
         if not course_ids:
             return []
         rows = await self.session.execute(
-            select(Week.course_id, Week.id, Week.number, Week.title)
-            .where(Week.course_id.in_(course_ids), Week.is_published.is_(True))
-            .order_by(Week.course_id, Week.number, Week.id)
+            published_weeks_statement(), {"course_ids": list(course_ids)}
         )
         return [WeekRow(*row) for row in rows]
 

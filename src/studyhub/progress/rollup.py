@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from studyhub.progress.merge import ItemState
-from studyhub.progress.models import LectureProgress
-from studyhub.progress.repository import ItemRow, StatusRow, WeekRow
+from studyhub.progress.repository import ItemRow, LectureRow, StatusRow, WeekRow
 from studyhub.progress.schemas import (
     CourseProgress,
     ItemDetail,
@@ -37,7 +36,7 @@ class StudentData:
     user_id: int
     items: Sequence[ItemRow]
     statuses: Sequence[StatusRow]
-    lectures: Sequence[LectureProgress]
+    lectures: Sequence[LectureRow]
     completions: dict[int, datetime]
     weeks: Sequence[WeekRow]
 

@@ -26,14 +26,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.expression import BindParameter
 
-from studyhub.progress.items import item_catalog, item_status
-from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
+from studyhub.courses.models import Course, CourseStatus, Lecture, Week
+from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
+from studyhub.progress.items import COURSE_IDS, item_catalog, item_status
+from studyhub.progress.models import (
+    MANUAL_EVENT,
+    ActivityDay,
+    CourseCompletion,
+    LectureProgress,
+    ProgressEvent,
+)
 
 LECTURES: Table = LectureProgress.__table__  # type: ignore[assignment]
 EVENTS: Table = ProgressEvent.__table__  # type: ignore[assignment]
 DAYS: Table = ActivityDay.__table__  # type: ignore[assignment]
 COMPLETIONS: Table = CourseCompletion.__table__  # type: ignore[assignment]
+# Core tables, not ORM entities, in the statements below: `Session.execute` of an ORM-enabled
+# select goes through the ORM's compile and result layers even for plain columns.
+_COURSES: Table = Course.__table__  # type: ignore[assignment]
+_WEEKS: Table = Week.__table__  # type: ignore[assignment]
+_LECTURE_ITEMS: Table = Lecture.__table__  # type: ignore[assignment]
+_ENROLLMENTS: Table = Enrollment.__table__  # type: ignore[assignment]
+USER_ID: BindParameter[int] = bindparam("user_id")
+LECTURE_IDS: BindParameter[list[int]] = bindparam("lecture_ids", expanding=True)
 
 
 def upsert_insert(dialect: str, table: Table) -> Any:
@@ -79,6 +96,80 @@ def statuses_statement() -> Select[Any]:
         status.c.completed_at,
         status.c.last_activity_at,
         status.c.active_seconds,
+    )
+
+
+@cache
+def targets_statement() -> Select[Any]:
+    """The lectures (`lecture_ids`) a batch names: id, course, visible to students, duration."""
+    lectures, weeks = _LECTURE_ITEMS.c, _WEEKS.c
+    return (
+        select(
+            lectures.id,
+            lectures.course_id,
+            and_(lectures.is_published, weeks.is_published),
+            lectures.duration_seconds,
+        )
+        .join(_WEEKS, weeks.id == lectures.week_id)
+        .where(lectures.id.in_(LECTURE_IDS))
+    )
+
+
+@cache
+def active_student_courses_statement() -> Select[Any]:
+    """Of `course_ids`, those `user_id` studies: an active student enrollment in a course that
+    is not a draft."""
+    enrollments = _ENROLLMENTS.c
+    return (
+        select(enrollments.course_id)
+        .join(_COURSES, _COURSES.c.id == enrollments.course_id)
+        .where(
+            enrollments.user_id == USER_ID,
+            enrollments.course_id.in_(COURSE_IDS),
+            enrollments.role == CourseRole.STUDENT,
+            enrollments.status == EnrollmentStatus.ACTIVE,
+            _COURSES.c.status != CourseStatus.DRAFT,
+        )
+    )
+
+
+@cache
+def manual_events_statement() -> Select[Any]:
+    return select(
+        EVENTS.c.lecture_id, EVENTS.c.event_id, EVENTS.c.type, EVENTS.c.occurred_at
+    ).where(
+        EVENTS.c.user_id == USER_ID,
+        EVENTS.c.lecture_id.in_(LECTURE_IDS),
+        MANUAL_EVENT,  # the partial index's own term, so that it is used
+    )
+
+
+@cache
+def lecture_rows_statement() -> Select[Any]:
+    """What a student's course progress reads of their lecture rows (`rollup.course_progress`)."""
+    return select(
+        LECTURES.c.course_id,
+        LECTURES.c.lecture_id,
+        LECTURES.c.position_seconds,
+        LECTURES.c.completed_at,
+        LECTURES.c.last_viewed_at,
+    ).where(LECTURES.c.user_id == USER_ID, LECTURES.c.course_id.in_(COURSE_IDS))
+
+
+@cache
+def completions_statement() -> Select[Any]:
+    return select(COMPLETIONS.c.course_id, COMPLETIONS.c.completed_at).where(
+        COMPLETIONS.c.user_id == USER_ID, COMPLETIONS.c.course_id.in_(COURSE_IDS)
+    )
+
+
+@cache
+def published_weeks_statement() -> Select[Any]:
+    weeks = _WEEKS.c
+    return (
+        select(weeks.course_id, weeks.id, weeks.number, weeks.title)
+        .where(weeks.course_id.in_(COURSE_IDS), weeks.is_published.is_(True))
+        .order_by(weeks.course_id, weeks.number, weeks.id)
     )
 
 
