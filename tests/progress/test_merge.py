@@ -74,10 +74,13 @@ def test_any_split_into_batches_gives_the_same_result(
     assert settle(stored, manual) == merge(events, DURATION).outcome
 
 
-@given(events_strategy, events_strategy, events_strategy)
-def test_combine_is_commutative_and_associative(
-    a: list[Event], b: list[Event], c: list[Event]
-) -> None:
+@given(events_strategy, st.integers(0, 25), st.integers(0, 25))
+def test_combine_is_commutative_and_associative(events: list[Event], i: int, j: int) -> None:
+    """Over the folds of three batches of one set of events. An event id names one event (a
+    replayed id is dropped before folding), so two folds never hold the same (time, id) with
+    different positions: independent lists did, and made this test fail for some seeds."""
+    i, j = sorted((i, j))
+    a, b, c = events[:i], events[i:j], events[j:]
     fa, fb, fc = fold(a, DURATION), fold(b, DURATION), fold(c, DURATION)
     assert combine(fa, fb) == combine(fb, fa)
     assert combine(combine(fa, fb), fc) == combine(fa, combine(fb, fc))
