@@ -30,14 +30,13 @@ from studyhub.progress.statements import (
     FOLD_COLUMNS,
     LECTURES,
     active_student_courses_statement,
+    catalog_statement,
     completions_statement,
     event_insert,
     items_statement,
     least,
-    lecture_rows_statement,
     manual_events_statement,
     merge_upsert,
-    published_weeks_statement,
     statuses_statement,
     targets_statement,
     upsert_insert,
@@ -90,17 +89,7 @@ class StatusRow:
     completed_at: datetime | None
     last_activity_at: datetime | None
     active_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class LectureRow:
-    """A student's lecture row, as far as their course progress reads it (the resume point)."""
-
-    course_id: int
-    lecture_id: int
-    position_seconds: int | None
-    completed_at: datetime | None
-    last_viewed_at: datetime | None
+    position_seconds: int | None  # a lecture's resume point
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +268,22 @@ class ProgressRepository:
         rows = await self.session.execute(items_statement(), {"course_ids": list(course_ids)})
         return [ItemRow(*row) for row in rows]
 
+    async def catalog(self, course_ids: Collection[int]) -> tuple[list[ItemRow], list[WeekRow]]:
+        """The published items and weeks of the courses, each in order (`catalog_statement`)."""
+        if not course_ids:
+            return [], []
+        rows = await self.session.execute(catalog_statement(), {"course_ids": list(course_ids)})
+        items: list[ItemRow] = []
+        weeks: list[WeekRow] = []
+        for course_id, week_id, number, week_title, item_type, item_id, title in rows:
+            if not weeks or weeks[-1].week_id != week_id:
+                weeks.append(WeekRow(course_id, week_id, number, week_title))
+            if item_id is not None:
+                items.append(
+                    ItemRow(course_id, week_id, number, week_title, item_type, item_id, title)
+                )
+        return items, weeks
+
     async def statuses(self, user_id: int, course_ids: Collection[int]) -> list[StatusRow]:
         if not course_ids:
             return []
@@ -286,14 +291,6 @@ class ProgressRepository:
             statuses_statement(), {"course_ids": list(course_ids), "user_ids": [user_id]}
         )
         return [StatusRow(*row) for row in rows]
-
-    async def lecture_rows(self, user_id: int, course_ids: Collection[int]) -> list[LectureRow]:
-        if not course_ids:
-            return []
-        rows = await self.session.execute(
-            lecture_rows_statement(), {"user_id": user_id, "course_ids": list(course_ids)}
-        )
-        return [LectureRow(*row) for row in rows]
 
     async def lecture_row(self, user_id: int, lecture_id: int) -> LectureProgress | None:
         return await self.session.scalar(
@@ -311,14 +308,6 @@ class ProgressRepository:
             completions_statement(), {"user_id": user_id, "course_ids": list(course_ids)}
         )
         return {row[0]: row[1] for row in rows}
-
-    async def published_weeks(self, course_ids: Collection[int]) -> list[WeekRow]:
-        if not course_ids:
-            return []
-        rows = await self.session.execute(
-            published_weeks_statement(), {"course_ids": list(course_ids)}
-        )
-        return [WeekRow(*row) for row in rows]
 
     async def studied_courses(self, user_id: int) -> list[int]:
         """Courses the user takes as a student (active or completed enrollment, not a draft)."""

@@ -302,14 +302,16 @@ class ProgressService:
     # ---- reading -----------------------------------------------------------------------------
 
     async def load(self, user_id: int, course_ids: Sequence[int], *, weeks: bool) -> StudentData:
+        # Three statements: each costs more to issue than to run (on SQLite, several round
+        # trips to the driver's thread), and this read follows every batch.
         repo = self.repository
+        items, published_weeks = await repo.catalog(course_ids)
         return StudentData(
             user_id=user_id,
-            items=await repo.items(course_ids),
+            items=items,
             statuses=await repo.statuses(user_id, course_ids),
-            lectures=await repo.lecture_rows(user_id, course_ids),
             completions=await repo.course_completions(user_id, course_ids),
-            weeks=await repo.published_weeks(course_ids) if weeks else [],
+            weeks=published_weeks if weeks else [],
         )
 
     async def progress(

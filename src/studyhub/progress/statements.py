@@ -87,8 +87,39 @@ def items_statement() -> Select[Any]:
 
 
 @cache
+def catalog_statement() -> Select[Any]:
+    """The published weeks of `course_ids`, each with its items in `items_statement`'s order (a
+    week without items once, with NULL item columns): a student's course progress reads weeks
+    and items in one statement. Week numbers are unique per course, so ordering by week number
+    then id orders the items exactly as `items_statement` does."""
+    items, weeks = item_catalog(), _WEEKS.c
+    return (
+        select(
+            weeks.course_id,
+            weeks.id,
+            weeks.number,
+            weeks.title,
+            items.c.item_type,
+            items.c.item_id,
+            items.c.title,
+        )
+        .select_from(_WEEKS)
+        .outerjoin(items, items.c.week_id == weeks.id)
+        .where(weeks.course_id.in_(COURSE_IDS), weeks.is_published.is_(True))
+        .order_by(
+            weeks.course_id,
+            weeks.number,
+            weeks.id,
+            items.c.type_rank,
+            items.c.number,
+            items.c.item_id,
+        )
+    )
+
+
+@cache
 def statuses_statement() -> Select[Any]:
-    status = item_status(by_user=True)
+    status = item_status(by_user=True, with_position=True)
     return select(
         status.c.course_id,
         status.c.item_type,
@@ -96,6 +127,7 @@ def statuses_statement() -> Select[Any]:
         status.c.completed_at,
         status.c.last_activity_at,
         status.c.active_seconds,
+        status.c.position_seconds,
     )
 
 
@@ -145,31 +177,9 @@ def manual_events_statement() -> Select[Any]:
 
 
 @cache
-def lecture_rows_statement() -> Select[Any]:
-    """What a student's course progress reads of their lecture rows (`rollup.course_progress`)."""
-    return select(
-        LECTURES.c.course_id,
-        LECTURES.c.lecture_id,
-        LECTURES.c.position_seconds,
-        LECTURES.c.completed_at,
-        LECTURES.c.last_viewed_at,
-    ).where(LECTURES.c.user_id == USER_ID, LECTURES.c.course_id.in_(COURSE_IDS))
-
-
-@cache
 def completions_statement() -> Select[Any]:
     return select(COMPLETIONS.c.course_id, COMPLETIONS.c.completed_at).where(
         COMPLETIONS.c.user_id == USER_ID, COMPLETIONS.c.course_id.in_(COURSE_IDS)
-    )
-
-
-@cache
-def published_weeks_statement() -> Select[Any]:
-    weeks = _WEEKS.c
-    return (
-        select(weeks.course_id, weeks.id, weeks.number, weeks.title)
-        .where(weeks.course_id.in_(COURSE_IDS), weeks.is_published.is_(True))
-        .order_by(weeks.course_id, weeks.number, weeks.id)
     )
 
 
