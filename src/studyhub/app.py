@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -74,6 +75,18 @@ TAGS = [
 ]
 
 
+def _freeze_startup_heap() -> None:
+    """Move what exists once the app has started (modules, schemas, mappers: some 200,000
+    objects that live as long as the process) out of the garbage collector's sight. Otherwise
+    every full collection traverses all of it: ~150 ms, triggered every few dozen progress
+    batches by the objects a batch keeps alive for a while (about 3 ms a batch on average).
+    Once per process (the first app to start): later apps, e.g. in tests, must not freeze
+    garbage they leave behind."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
+
+
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -107,6 +120,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         )
         if settings.outbox_relay_enabled:
             relay.start()  # no-op without an indexer
+        _freeze_startup_heap()
         try:
             yield
         finally:
