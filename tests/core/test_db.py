@@ -178,3 +178,48 @@ async def test_sqlite_writers_queue_in_the_process_instead_of_polling_the_lock(
         for name, listener in listeners:
             event.remove(engine, name, listener)
     assert overlaps == 0
+
+
+@sqlite_only
+async def test_sqlite_write_lock_passes_on_only_once_the_commit_is_done(
+    database: Database, settings: Settings
+) -> None:
+    """SQLAlchemy's commit event runs before the driver's COMMIT: a lock released there let the
+    next writer's BEGIN IMMEDIATE run while the COMMIT was still writing the WAL, so it got
+    SQLITE_BUSY and slept in SQLite's busy handler (1, 2, 5 ms...) while nobody wrote. At every
+    BEGIN IMMEDIATE, no other write transaction may still be open in the file."""
+    user = await make_user(database)
+    path = make_url(settings.database_url).database
+    assert path
+    probe = sqlite3.connect(path, isolation_level=None, timeout=0)
+    engine = database.engine.sync_engine
+    begins, collisions = 0, 0
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal begins, collisions
+        if statement != "BEGIN IMMEDIATE":
+            return
+        begins += 1
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # "database is locked": a writer has not finished
+            collisions += 1
+        else:
+            probe.execute("ROLLBACK")
+
+    async def write(n: int) -> None:
+        async with database.session(write=True) as session:
+            # A large row, so that each COMMIT has hundreds of pages to write.
+            await session.execute(
+                update(User).where(User.id == user.id).values(first_name=str(n) * 1_000_000)
+            )
+            await session.commit()
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        await asyncio.gather(*(write(n) for n in range(6)))
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        probe.close()
+    assert begins == 6
+    assert collisions == 0

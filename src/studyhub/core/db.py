@@ -156,13 +156,29 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     # Released when the transaction ends, and at the latest when the connection goes back to the
     # pool (an invalidated connection ends no transaction), so a failure cannot leak the lock.
-    @event.listens_for(sync_engine, "commit")
+    # SQLAlchemy's commit and rollback events run *before* the driver's commit or rollback: a
+    # rollback writes nothing, so releasing first costs little.
     @event.listens_for(sync_engine, "rollback")
     def _on_end(conn: Connection) -> None:
         try:
             info = conn.connection.info
         except SQLAlchemyError:  # an invalidated connection: released at checkin instead
             return
+        _release(info)
+
+    # A COMMIT writes the WAL (milliseconds for a batch of events). Released before it, the lock
+    # let the next writer's BEGIN IMMEDIATE run meanwhile: SQLITE_BUSY, then a sleep in SQLite's
+    # busy handler (1, 2, 5, 10 ms...) well past the commit. So a write transaction commits here
+    # (pysqlite's own commit then finds none open) and only then lets the next writer in; a
+    # failed COMMIT raises as any statement does, and the rollback that follows releases.
+    @event.listens_for(sync_engine, "commit")
+    def _on_commit(conn: Connection) -> None:
+        try:
+            info = conn.connection.info
+        except SQLAlchemyError:  # an invalidated connection: released at checkin instead
+            return
+        if info.get(_HOLDS_WRITE_LOCK):
+            conn.exec_driver_sql("COMMIT")
         _release(info)
 
     @event.listens_for(sync_engine, "checkin")
