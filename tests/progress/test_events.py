@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, text
 
 from studyhub.core.db import Database
+from studyhub.courses.models import Course
 from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
+from tests.factories import enroll
 from tests.progress.conftest import ProgressWorld, ago
 
 
@@ -104,6 +106,36 @@ async def test_batch_results_and_every_rejection_reason(pw: ProgressWorld) -> No
     assert [c["course_id"] for c in body["courses"]] == [pw.course.id]
     again = await pw.batch(events[:1])
     assert statuses(again) == [("ok", "duplicate", None)]
+
+
+async def test_a_lecture_counts_only_under_its_own_course(
+    pw: ProgressWorld, database: Database
+) -> None:
+    """A student of both courses names both in one batch: each lecture is found under its own
+    course only (`destinations` reads the named lectures per named course)."""
+    async with database.session(write=False) as session:
+        elsewhere = await session.get(Course, pw.foreign.course_id)
+    assert elsewhere is not None
+    await enroll(database, elsewhere, pw.student)
+    now = ago(seconds=1)
+    body = await pw.batch(
+        [
+            pw.event("here", "view", now),
+            pw.event("theirs-here", "view", now, lecture_id=pw.foreign.id),
+            {
+                **pw.event("theirs", "view", now, lecture_id=pw.foreign.id),
+                "course_id": elsewhere.id,
+            },
+            {**pw.event("ours-there", "view", now), "course_id": elsewhere.id},
+        ]
+    )
+    assert statuses(body) == [
+        ("here", "applied", None),
+        ("theirs-here", "rejected", "unknown_lecture"),
+        ("theirs", "applied", None),
+        ("ours-there", "rejected", "unknown_lecture"),
+    ]
+    assert [c["course_id"] for c in body["courses"]] == [pw.course.id, elsewhere.id]
 
 
 async def test_batch_events_are_stored_as_sent(pw: ProgressWorld, database: Database) -> None:

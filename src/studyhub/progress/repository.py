@@ -29,16 +29,15 @@ from studyhub.progress.statements import (
     DAYS,
     FOLD_COLUMNS,
     LECTURES,
-    active_student_courses_statement,
     catalog_statement,
     completions_statement,
+    destinations_statement,
     event_insert,
     items_statement,
     least,
     manual_events_statement,
     merge_upsert,
     statuses_statement,
-    targets_statement,
     upsert_insert,
 )
 
@@ -109,22 +108,26 @@ class ProgressRepository:
 
     # ---- writing ---------------------------------------------------------------------------
 
-    async def targets(self, lecture_ids: Collection[int]) -> dict[int, Target]:
-        if not lecture_ids:
-            return {}
-        rows = await self.session.execute(targets_statement(), {"lecture_ids": list(lecture_ids)})
-        return {row[0]: Target(row[0], row[1], bool(row[2]), row[3]) for row in rows}
-
-    async def active_student_courses(self, user_id: int, course_ids: Collection[int]) -> set[int]:
-        """Courses (of those given) the user studies: an active student enrollment in a course
-        that is not a draft."""
+    async def destinations(
+        self, user_id: int, course_ids: Collection[int], lecture_ids: Collection[int]
+    ) -> tuple[set[int], dict[int, Target]]:
+        """Of the courses named, those the user studies (an active student enrollment in a
+        course that is not a draft); and the lectures named that belong to one of the courses
+        named (another course's lecture is not found, as a missing one)."""
         if not course_ids:
-            return set()
-        rows = await self.session.scalars(
-            active_student_courses_statement(),
-            {"user_id": user_id, "course_ids": list(course_ids)},
+            return set(), {}
+        rows = await self.session.execute(
+            destinations_statement(),
+            {"user_id": user_id, "course_ids": list(course_ids), "lecture_ids": list(lecture_ids)},
         )
-        return set(rows)
+        studied: set[int] = set()
+        targets: dict[int, Target] = {}
+        for course_id, studies, lecture_id, published, duration in rows:
+            if studies:
+                studied.add(course_id)
+            if lecture_id is not None:
+                targets[lecture_id] = Target(lecture_id, course_id, bool(published), duration)
+        return studied, targets
 
     async def record_events(
         self, user_id: int, events: Sequence[NewEvent], device_id: str | None

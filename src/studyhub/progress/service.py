@@ -156,9 +156,8 @@ class ProgressService:
             else:
                 parsed.append((index, event))
 
-        targets = await self.repository.targets({e.lecture_id for _, e in parsed})
-        enrolled = await self.repository.active_student_courses(
-            user_id, {e.course_id for _, e in parsed}
+        enrolled, targets = await self.repository.destinations(
+            user_id, {e.course_id for _, e in parsed}, {e.lecture_id for _, e in parsed}
         )
         accepted: list[tuple[int, BatchEvent]] = []
         seen: set[str] = set()

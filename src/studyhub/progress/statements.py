@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    exists,
     func,
     literal_column,
     or_,
@@ -132,36 +133,37 @@ def statuses_statement() -> Select[Any]:
 
 
 @cache
-def targets_statement() -> Select[Any]:
-    """The lectures (`lecture_ids`) a batch names: id, course, visible to students, duration."""
-    lectures, weeks = _LECTURE_ITEMS.c, _WEEKS.c
+def destinations_statement() -> Select[Any]:
+    """Where a batch's events may go, in one read: each course named (`course_ids`), whether
+    `user_id` studies it (an active student enrollment in a course that is not a draft), and
+    the lectures named (`lecture_ids`) that belong to it: visible to students, duration. A
+    course with none of them comes once, with NULL lecture columns."""
+    courses, lectures, weeks, enrollments = _COURSES.c, _LECTURE_ITEMS.c, _WEEKS.c, _ENROLLMENTS.c
+    studies = (
+        exists()
+        .where(
+            enrollments.course_id == courses.id,
+            enrollments.user_id == USER_ID,
+            enrollments.role == CourseRole.STUDENT,
+            enrollments.status == EnrollmentStatus.ACTIVE,
+        )
+        .correlate(_COURSES)
+    )
+    named = _LECTURE_ITEMS.join(_WEEKS, weeks.id == lectures.week_id)
     return (
         select(
+            courses.id,
+            and_(studies, courses.status != CourseStatus.DRAFT),
             lectures.id,
-            lectures.course_id,
             and_(lectures.is_published, weeks.is_published),
             lectures.duration_seconds,
         )
-        .join(_WEEKS, weeks.id == lectures.week_id)
-        .where(lectures.id.in_(LECTURE_IDS))
-    )
-
-
-@cache
-def active_student_courses_statement() -> Select[Any]:
-    """Of `course_ids`, those `user_id` studies: an active student enrollment in a course that
-    is not a draft."""
-    enrollments = _ENROLLMENTS.c
-    return (
-        select(enrollments.course_id)
-        .join(_COURSES, _COURSES.c.id == enrollments.course_id)
-        .where(
-            enrollments.user_id == USER_ID,
-            enrollments.course_id.in_(COURSE_IDS),
-            enrollments.role == CourseRole.STUDENT,
-            enrollments.status == EnrollmentStatus.ACTIVE,
-            _COURSES.c.status != CourseStatus.DRAFT,
+        .select_from(
+            _COURSES.outerjoin(
+                named, and_(lectures.course_id == courses.id, lectures.id.in_(LECTURE_IDS))
+            )
         )
+        .where(courses.id.in_(COURSE_IDS))
     )
 
 
