@@ -10,16 +10,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     Table,
-    bindparam,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from studyhub.core.db import utc_text, utcnow
 from studyhub.courses.models import Course, CourseStatus
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
-from studyhub.progress.merge import Event, EventLike, Fold, ItemState, Outcome
+from studyhub.progress.merge import Event, EventLike, Fold, Outcome
 from studyhub.progress.models import (
     ActivityDay,
     LectureProgress,
@@ -28,7 +26,6 @@ from studyhub.progress.statements import (
     COMPLETIONS,
     DAYS,
     FOLD_COLUMNS,
-    LECTURES,
     catalog_statement,
     completions_statement,
     destinations_statement,
@@ -37,6 +34,7 @@ from studyhub.progress.statements import (
     least,
     manual_events_statement,
     merge_upsert,
+    outcomes_update,
     statuses_statement,
     upsert_insert,
 )
@@ -97,6 +95,11 @@ class WeekRow:
     week_id: int
     number: int
     title: str
+
+
+def _json_value(value: object) -> object:
+    """A value as a field of a JSON document row (`statements.document_rows`)."""
+    return utc_text(value) if isinstance(value, datetime) else value
 
 
 class ProgressRepository:
@@ -167,23 +170,17 @@ class ProgressRepository:
         `merge.combine`, so concurrent batches cannot lose each other's events."""
         if not deltas:
             return []
-        now = utcnow()
-        rows = [
-            {
-                "user_id": user_id,
-                "lecture_id": lecture_id,
-                "course_id": course_id,
-                "state": ItemState.IN_PROGRESS,
-                "manual_completed_at": None,
-                "completed_at": None,
-                "active_seconds": 0,
-                "updated_at": now,
-                **{name: getattr(fold, name) for name in FOLD_COLUMNS},
-            }
-            for lecture_id, (course_id, fold) in deltas.items()
-        ]
-        stmt = merge_upsert(self.session.get_bind().dialect.name)
-        result = await self.session.execute(stmt, rows)
+        document = json.dumps(
+            [
+                [lecture_id, course_id, *(_json_value(getattr(fold, n)) for n in FOLD_COLUMNS)]
+                for lecture_id, (course_id, fold) in deltas.items()
+            ]
+        )
+        dialect = self.session.get_bind().dialect.name
+        result = await self.session.execute(
+            merge_upsert(dialect),
+            {"user_id": user_id, "updated_at": utcnow(), "folds": document},
+        )
         return [
             StoredFold(
                 row.id,
@@ -210,29 +207,21 @@ class ProgressRepository:
     async def store_outcomes(
         self, outcomes: Iterable[tuple[int, datetime | None, Outcome]]
     ) -> None:
-        params = [
-            {
-                "row_id": row_id,
-                "v_manual": manual,
-                "v_state": outcome.state,
-                "v_completed": outcome.completed_at,
-                "v_active": outcome.active_seconds,
-            }
+        rows = [
+            [
+                row_id,
+                _json_value(manual),
+                outcome.state,
+                _json_value(outcome.completed_at),
+                outcome.active_seconds,
+            ]
             for row_id, manual, outcome in outcomes
         ]
-        if not params:
-            return
-        await self.session.execute(
-            update(LECTURES)
-            .where(LECTURES.c.id == bindparam("row_id"))
-            .values(
-                manual_completed_at=bindparam("v_manual"),
-                state=bindparam("v_state"),
-                completed_at=bindparam("v_completed"),
-                active_seconds=bindparam("v_active"),
-            ),
-            params,
-        )
+        if rows:
+            await self.session.execute(
+                outcomes_update(self.session.get_bind().dialect.name),
+                {"outcomes": json.dumps(rows)},
+            )
 
     async def add_activity_days(self, user_id: int, days: Collection[date]) -> None:
         if days:

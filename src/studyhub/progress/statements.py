@@ -4,12 +4,15 @@ request than running them. Ids are bound at execution (expanding parameters, `it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     TIMESTAMP,
+    Column,
     ColumnElement,
+    Integer,
     Select,
     String,
     Table,
@@ -19,19 +22,24 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     literal_column,
+    null,
     or_,
     select,
     true,
     type_coerce,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import BindParameter
 
+from studyhub.core.db import UTCDateTime
 from studyhub.courses.models import Course, CourseStatus, Lecture, Week
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
 from studyhub.progress.items import COURSE_IDS, item_catalog, item_status
+from studyhub.progress.merge import ItemState
 from studyhub.progress.models import (
     MANUAL_EVENT,
     ActivityDay,
@@ -193,13 +201,54 @@ def greatest(a: Any, b: Any) -> ColumnElement[Any]:
     return case((a.is_(None), b), (b.is_(None), a), (b > a, b), else_=a)
 
 
+def document_rows(
+    dialect: str, name: str, table: Table, fields: Sequence[str]
+) -> tuple[Any, list[ColumnElement[Any]]]:
+    """Rows passed in ONE parameter, `name`: a JSON array of arrays, `fields` of `table` in
+    order (timestamps as `core.db.utc_text`), unpacked by the database's JSON functions. Returns
+    the FROM clause and one column per field, typed as `table`'s.
+
+    For the batch's bulk writes: as an executemany, SQLAlchemy builds and type-processes a
+    parameter dict per row (for 500 events, most of the Python time of their insert), and on
+    PostgreSQL every row count is another statement to prepare; this text is always the same."""
+    postgres = dialect == "postgresql"
+    document = bindparam(name, type_=String)
+    if postgres:
+        rows = func.jsonb_array_elements(cast(document, JSONB)).table_valued("value")
+    else:
+        rows = func.json_each(document).table_valued("value")
+    rows = rows.alias(f"{name}_rows")
+
+    def field(index: int, column: Column[Any]) -> ColumnElement[Any]:
+        # `->>` extracts an array element as an SQL value on both backends: as text on
+        # PostgreSQL (cast to the column's type), typed by the JSON on SQLite, where a CAST to
+        # DATETIME would turn the timestamp text into a number.
+        value: ColumnElement[Any] = rows.c.value.op("->>")(literal_column(str(index)))
+        if not postgres:
+            value = type_coerce(value, column.type)
+        elif isinstance(column.type, UTCDateTime):  # naive UTC text
+            value = func.timezone(literal_column("'UTC'"), cast(value, TIMESTAMP()))
+            value = type_coerce(value, column.type)
+        else:
+            value = cast(value, column.type)
+        return value.label(column.name)
+
+    return rows, [field(index, table.c[field_name]) for index, field_name in enumerate(fields)]
+
+
+def _from_document(dialect: str, source: Select[Any]) -> Select[Any]:
+    # SQLite reads `ON CONFLICT` after `INSERT ... SELECT ... FROM f(...)` as a join constraint
+    # unless the SELECT has a WHERE clause (its documented workaround).
+    return source if dialect == "postgresql" else source.where(true())
+
+
 # The fields of each row of `event_insert`'s `events` document, in order.
 EVENT_FIELDS = (
     "event_id",
     "lecture_id",
     "course_id",
     "type",
-    "occurred_at",  # as `core.db.utc_text`
+    "occurred_at",
     "position_seconds",
     "active_seconds",
 )
@@ -207,58 +256,56 @@ EVENT_FIELDS = (
 
 @cache
 def event_insert(dialect: str) -> Any:
-    """Record a batch's events, skipping those already recorded; RETURNING the ids inserted.
-
-    The rows come in ONE parameter, `events`: a JSON array of arrays (`EVENT_FIELDS`), unpacked by
-    the database's JSON functions; `user_id`, `device_id` and `received_at` are bound once. As an
-    executemany of 500 rows, SQLAlchemy built and type-processed a parameter dict per row and
-    the driver bound 5,000 parameters (most of `record_events`' time, and on PostgreSQL a
-    prepared statement per row count); this text is the same for every batch."""
-    postgres = dialect == "postgresql"
-    document = bindparam("events", type_=String)
-    if postgres:
-        rows = func.jsonb_array_elements(cast(document, JSONB)).table_valued("value").alias("e")
-    else:
-        rows = func.json_each(document).table_valued("value").alias("e")
-
-    def field(name: str) -> ColumnElement[Any]:
-        # `->>` extracts an array element as an SQL value on both backends: as text on
-        # PostgreSQL (cast to the column's type), typed by the JSON on SQLite, where a CAST to
-        # DATETIME would turn the timestamp text into a number.
-        value: ColumnElement[Any] = literal_column(f"e.value ->> {EVENT_FIELDS.index(name)}")
-        column = EVENTS.c[name]
-        if not postgres:
-            value = type_coerce(value, column.type)
-        elif name == "occurred_at":  # naive UTC text
-            value = func.timezone("UTC", cast(value, TIMESTAMP()), type_=column.type)
-        else:
-            value = cast(value, column.type)
-        return value.label(name)
-
+    """Record a batch's events (`events`: a `document_rows` of `EVENT_FIELDS`; `user_id`,
+    `device_id` and `received_at` bound once), skipping those already recorded; RETURNING the
+    ids inserted."""
+    rows, fields = document_rows(dialect, "events", EVENTS, EVENT_FIELDS)
     source = select(
         bindparam("user_id", type_=EVENTS.c.user_id.type),
-        *(field(name) for name in EVENT_FIELDS),
+        *fields,
         bindparam("device_id", type_=EVENTS.c.device_id.type),
         bindparam("received_at", type_=EVENTS.c.received_at.type),
     ).select_from(rows)
-    if not postgres:
-        # SQLite reads `ON CONFLICT` after `INSERT ... SELECT ... FROM f(...)` as a join
-        # constraint unless the SELECT has a WHERE clause (its documented workaround).
-        source = source.where(true())
     columns = ["user_id", *EVENT_FIELDS, "device_id", "received_at"]
     return (
         upsert_insert(dialect, EVENTS)
-        .from_select(columns, source)
+        .from_select(columns, _from_document(dialect, source))
         .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
         .returning(EVENTS.c.event_id)
     )
 
 
+# The fields of each row of `merge_upsert`'s `folds` document, in order.
+MERGE_FIELDS = ("lecture_id", "course_id", *FOLD_COLUMNS)
+
+
 @cache
 def merge_upsert(dialect: str) -> Any:
-    """The SQL mirror of `merge.combine`: built once per dialect (a large CASE expression)."""
+    """The SQL mirror of `merge.combine`: built once per dialect (a large CASE expression).
+
+    One row per lecture in `folds` (a `document_rows` of `MERGE_FIELDS`); `user_id` and
+    `updated_at` bound once. A new row starts in progress with nothing settled yet."""
     postgres = dialect == "postgresql"
-    stmt = upsert_insert(dialect, LECTURES)
+    rows, fields = document_rows(dialect, "folds", LECTURES, MERGE_FIELDS)
+    source = select(
+        bindparam("user_id", type_=LECTURES.c.user_id.type),
+        *fields,
+        literal(ItemState.IN_PROGRESS, LECTURES.c.state.type),
+        null(),
+        null(),
+        literal(0, Integer),
+        bindparam("updated_at", type_=LECTURES.c.updated_at.type),
+    ).select_from(rows)
+    columns = [
+        "user_id",
+        *MERGE_FIELDS,
+        "state",
+        "manual_completed_at",
+        "completed_at",
+        "active_seconds",
+        "updated_at",
+    ]
+    stmt = upsert_insert(dialect, LECTURES).from_select(columns, _from_document(dialect, source))
     old, new = LECTURES.c, stmt.excluded
 
     def event_id(column: Any) -> Any:
@@ -298,3 +345,21 @@ def merge_upsert(dialect: str) -> Any:
             "updated_at": new.updated_at,
         },
     ).returning(old.id, old.lecture_id, old.manual_completed_at, *(old[n] for n in FOLD_COLUMNS))
+
+
+# The fields of each row of `outcomes_update`'s `outcomes` document, in order.
+OUTCOME_FIELDS = ("id", "manual_completed_at", "state", "completed_at", "active_seconds")
+
+
+@cache
+def outcomes_update(dialect: str) -> Any:
+    """Store what each merged row shows (`merge.settle`), by row id: `outcomes` is a
+    `document_rows` of `OUTCOME_FIELDS`."""
+    _, fields = document_rows(dialect, "outcomes", LECTURES, OUTCOME_FIELDS)
+    by_name = {field.name: field for field in fields}
+    return (
+        update(LECTURES)
+        .where(LECTURES.c.id == by_name.pop("id"))
+        .values(by_name)
+        .execution_options(synchronize_session=False)
+    )
