@@ -17,7 +17,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.types import TypeDecorator
 
 from studyhub.core.config import Settings
-from studyhub.core.db import Database, SessionDep, UTCDateTime
+from studyhub.core.db import WAL_AUTOCHECKPOINT_PAGES, Database, SessionDep, UTCDateTime
 from studyhub.users.models import User
 from tests.factories import make_user
 
@@ -78,6 +78,8 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(database: Database) -
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert int((await conn.execute(text("PRAGMA busy_timeout"))).scalar() or 0) > 0
+        checkpoint = (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar()
+        assert checkpoint == WAL_AUTOCHECKPOINT_PAGES
 
 
 @sqlite_only
