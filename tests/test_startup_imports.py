@@ -1,6 +1,6 @@
 """Startup time: building the app must not import what only some configurations, commands or
 requests use; each cost `studyhub serve` tens of milliseconds to ready. See the lazy imports in
-core/cache.py, core/ratelimit.py, core/security.py, core/passwords.py and progress/statements.py."""
+core/cache.py, core/ratelimit.py, core/security.py and core/passwords.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 NOT_AT_STARTUP = {
     "alembic",  # init-db only
     "redis",  # only with REDIS_URL
-    "sqlalchemy.dialects.postgresql",  # only on PostgreSQL
+    # (sqlalchemy.dialects.postgresql is loaded by the models: a partial index names its
+    # PostgreSQL predicate with `postgresql_where`, which SQLAlchemy validates at definition.)
     "jose",  # first token issued or decoded
     "passlib",  # first password hashed or checked
 }

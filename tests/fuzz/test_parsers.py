@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 from studyhub.assignments.grading import Gradable, apply_penalty, grade, is_correct
 from studyhub.assignments.models import QuestionType
 from studyhub.assignments.schemas import QuestionCreate, check_answer
+from studyhub.core.schemas import _unstorable
 from studyhub.importer.service import ImportFailed, all_lectures, count_items, day_shift, load
 from studyhub.progress.merge import (
     MAX_ACTIVE_SECONDS_PER_EVENT,
@@ -284,6 +286,42 @@ def test_progress_events_validate_or_fail_with_a_validation_error(raw: dict[str,
         if event.occurred_at is not None:
             assert event.occurred_at.tzinfo is not None
             assert event.occurred_at.utcoffset() == timedelta(0)
+
+
+# Text a database cannot store (NUL, a lone surrogate) spliced into an otherwise valid value.
+_BAD = st.sampled_from(["\x00", "\ud800", "\udfff"])
+
+
+def _spliced(valid: str) -> st.SearchStrategy[str]:
+    return st.tuples(st.integers(0, len(valid)), _BAD).map(
+        lambda c: valid[: c[0]] + c[1] + valid[c[0] :]
+    )
+
+
+_VALID_EVENT = {
+    "event_id": "ev-1",
+    "course_id": 1,
+    "lecture_id": 2,
+    "type": "position",
+    "occurred_at": "2026-01-01T00:00:00+00:00",
+    "position_seconds": 3,
+    "active_seconds": 4,
+}
+
+
+@FUZZ
+@given(
+    st.sampled_from(sorted(_VALID_EVENT)).flatmap(
+        lambda field: st.tuples(st.just(field), _spliced(str(_VALID_EVENT[field])))
+    )
+)
+def test_batch_events_refuse_unstorable_text_in_every_field(spliced: tuple[str, str]) -> None:
+    """`BatchEvent` is not a `StrictModel` (no per-field text check, for speed): each of its
+    fields must refuse NUL characters and lone surrogates by its own constraints."""
+    field, value = spliced
+    assert _unstorable(value) is not None
+    with pytest.raises(ValidationError):
+        BatchEvent.model_validate({**_VALID_EVENT, field: value})
 
 
 # Extreme but schema-valid events: years 1-9999, positions up to a week, active up to a day.

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from studyhub.core.db import Database
+from studyhub.courses.models import Course
 from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
+from tests.factories import enroll
 from tests.progress.conftest import ProgressWorld, ago
 
 
@@ -103,6 +106,77 @@ async def test_batch_results_and_every_rejection_reason(pw: ProgressWorld) -> No
     assert [c["course_id"] for c in body["courses"]] == [pw.course.id]
     again = await pw.batch(events[:1])
     assert statuses(again) == [("ok", "duplicate", None)]
+
+
+async def test_a_lecture_counts_only_under_its_own_course(
+    pw: ProgressWorld, database: Database
+) -> None:
+    """A student of both courses names both in one batch: each lecture is found under its own
+    course only (`destinations` reads the named lectures per named course)."""
+    async with database.session(write=False) as session:
+        elsewhere = await session.get(Course, pw.foreign.course_id)
+    assert elsewhere is not None
+    await enroll(database, elsewhere, pw.student)
+    now = ago(seconds=1)
+    body = await pw.batch(
+        [
+            pw.event("here", "view", now),
+            pw.event("theirs-here", "view", now, lecture_id=pw.foreign.id),
+            {
+                **pw.event("theirs", "view", now, lecture_id=pw.foreign.id),
+                "course_id": elsewhere.id,
+            },
+            {**pw.event("ours-there", "view", now), "course_id": elsewhere.id},
+        ]
+    )
+    assert statuses(body) == [
+        ("here", "applied", None),
+        ("theirs-here", "rejected", "unknown_lecture"),
+        ("theirs", "applied", None),
+        ("ours-there", "rejected", "unknown_lecture"),
+    ]
+    assert [c["course_id"] for c in body["courses"]] == [pw.course.id, elsewhere.id]
+
+
+async def test_batch_events_are_stored_as_sent(pw: ProgressWorld, database: Database) -> None:
+    """The events are inserted from one JSON document (`statements.event_insert`): every field
+    lands in its column with its type, timestamps to the microsecond and in UTC (SQLite: the
+    same text as any other bound timestamp)."""
+    recent = ago(hours=1).replace(microsecond=654_321)
+    events = [
+        pw.event("a", "position", recent, position_seconds=61, active_seconds=7),
+        pw.event("b", "view", recent.astimezone(timezone(timedelta(hours=-5)))),
+        pw.event("c", "complete", recent, lecture_id=pw.text.id),
+    ]
+    response = await pw.client.post(
+        "/api/v1/progress/batch",
+        json={"device_id": "tablet 1", "events": events},
+        headers=pw.headers["student"],
+    )
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == ["applied"] * 3
+    async with database.session(write=False) as session:
+        rows = {
+            row.event_id: row
+            for row in await session.scalars(
+                select(ProgressEvent).where(ProgressEvent.user_id == pw.student.id)
+            )
+        }
+        if session.get_bind().dialect.name == "sqlite":
+            stored = await session.execute(
+                text("SELECT occurred_at, received_at FROM progress_events WHERE event_id = 'a'")
+            )
+            raw_occurred, raw_received = stored.one()
+            assert raw_occurred == recent.replace(tzinfo=None).isoformat(" ", "microseconds")
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", raw_received)
+    a, b, c = rows["a"], rows["b"], rows["c"]
+    assert (a.lecture_id, a.course_id, a.type) == (pw.video.id, pw.course.id, "position")
+    assert (a.position_seconds, a.active_seconds, a.device_id) == (61, 7, "tablet 1")
+    assert a.occurred_at == recent and a.occurred_at.tzinfo is UTC
+    assert b.occurred_at == recent and (b.position_seconds, b.active_seconds) == (None, None)
+    assert (c.lecture_id, c.type) == (pw.text.id, "complete")
+    assert a.received_at.tzinfo is UTC
+    assert abs((a.received_at - datetime.now(UTC)).total_seconds()) < 60
 
 
 async def test_batch_limits(pw: ProgressWorld) -> None:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from studyhub.core.db import Database
+from studyhub.courses.models import Week
+from studyhub.progress.repository import ProgressRepository
+from tests.factories import make_assignment, make_lecture, make_week
 from tests.progress.conftest import ProgressWorld, ago
 
 
@@ -70,3 +76,51 @@ async def test_outline_and_my_courses_show_the_students_progress(pw: ProgressWor
         "percentage": progress["percentage"],
     }
     assert course["progress"]["completed_items"] == 1
+
+
+async def test_catalog_reads_the_items_and_published_weeks_in_order(
+    pw: ProgressWorld, database: Database
+) -> None:
+    """`ProgressRepository.catalog` reads weeks and items in one statement: the same items, in
+    the same order, as `items`, and every published week once (an empty one too), in order."""
+    week_3 = await make_week(database, pw.course, number=3)  # published, no items yet
+    week_0 = await make_week(database, pw.course, number=0)  # before week 1
+    await make_lecture(database, week_0, number=2)
+    await make_lecture(database, week_0, number=1)
+    await make_assignment(database, week_0)
+    await make_assignment(database, week_3, published=False)
+    async with database.session(write=False) as session:
+        repository = ProgressRepository(session)
+        items, weeks = await repository.catalog([pw.course.id])
+        assert items == await repository.items([pw.course.id])
+        published = await session.execute(
+            select(Week.id, Week.number)
+            .where(Week.course_id == pw.course.id, Week.is_published.is_(True))
+            .order_by(Week.number)
+        )
+        assert [(w.week_id, w.number) for w in weeks] == [tuple(row) for row in published]
+    assert [w.number for w in weeks] == [0, 1, 3]
+    assert [(i.week_number, i.item_type) for i in items] == [
+        (0, "lecture"),
+        (0, "lecture"),
+        (0, "assignment"),
+        (1, "lecture"),
+        (1, "lecture"),
+    ]
+    progress = await pw.progress()
+    assert [w["week_number"] for w in progress["weeks"]] == [0, 1, 3]
+    assert progress["weeks"][2]["total_items"] == 0
+
+
+async def test_resume_is_the_open_lecture_viewed_last(pw: ProgressWorld) -> None:
+    """The resume point comes with the item statuses (their lectures' positions)."""
+    await pw.batch(
+        [
+            pw.event("v", "position", ago(minutes=9), position_seconds=100),
+            pw.event("t", "view", ago(minutes=5), lecture_id=pw.text.id),
+            pw.event("h", "position", ago(minutes=1), lecture_id=pw.hidden.id, position_seconds=5),
+        ]
+    )
+    assert (await pw.progress())["resume"] == {"lecture_id": pw.text.id, "position_seconds": 0}
+    await pw.batch([pw.event("t-done", "complete", ago(minutes=4), lecture_id=pw.text.id)])
+    assert (await pw.progress())["resume"] == {"lecture_id": pw.video.id, "position_seconds": 100}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Subquery,
     func,
     literal_column,
+    null,
     select,
     union_all,
 )
@@ -91,10 +92,11 @@ def item_catalog() -> Subquery:
     return _compound([lectures, assignments], "items")
 
 
-def item_status(*, by_user: bool) -> Subquery:
+def item_status(*, by_user: bool, with_position: bool = False) -> Subquery:
     """Columns: user_id, course_id, item_type, item_id, completed_at, last_activity_at,
     active_seconds: one row per (student, item) with any activity, published or not (join
-    `item_catalog` to count only what counts); of the students in `USER_IDS` if `by_user`."""
+    `item_catalog` to count only what counts); of the students in `USER_IDS` if `by_user`.
+    With `with_position`, also position_seconds (a lecture's resume point; NULL otherwise)."""
     lectures = select(
         LectureProgress.user_id.label("user_id"),
         LectureProgress.course_id.label("course_id"),
@@ -119,6 +121,9 @@ def item_status(*, by_user: bool) -> Subquery:
         .where(Assignment.course_id.in_(COURSE_IDS))
         .group_by(Submission.user_id, Assignment.course_id, Submission.assignment_id)
     )
+    if with_position:
+        lectures = lectures.add_columns(LectureProgress.position_seconds.label("position_seconds"))
+        submissions = submissions.add_columns(null().label("position_seconds"))
     if by_user:
         lectures = lectures.where(LectureProgress.user_id.in_(USER_IDS))
         submissions = submissions.where(Submission.user_id.in_(USER_IDS))

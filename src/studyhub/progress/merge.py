@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 MAX_ACTIVE_SECONDS_PER_EVENT = 300
 # A lecture's active time can never exceed the span between its first and last event plus one
@@ -47,6 +48,22 @@ class ItemState(StrEnum):
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+
+
+class EventLike(Protocol):
+    """What the fold reads of an event: an `Event`, or a validated `BatchEvent` as it is (a
+    batch folds hundreds of events: no copy of each is made)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def type(self) -> EventType: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def position_seconds(self) -> int | None: ...
+    @property
+    def active_seconds(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +144,7 @@ def is_watched(position: int, duration_seconds: int | None) -> bool:
     return position * WATCHED_DENOMINATOR >= duration_seconds * WATCHED_NUMERATOR
 
 
-def fold_event(event: Event, duration_seconds: int | None) -> Fold:
+def fold_event(event: EventLike, duration_seconds: int | None) -> Fold:
     """One event's contribution."""
     at = event.occurred_at
     active = 0
@@ -148,27 +165,44 @@ def fold_event(event: Event, duration_seconds: int | None) -> Fold:
     )
 
 
-def fold(events: Iterable[Event], duration_seconds: int | None) -> Fold:
-    """`reduce(combine, map(fold_event, events), EMPTY)`, in one pass without the intermediate
-    folds (a batch of 500 events is folded per request)."""
-    folds = [fold_event(e, duration_seconds) for e in events]
-    if not folds:
+def fold(events: Iterable[EventLike], duration_seconds: int | None) -> Fold:
+    """`reduce(combine, map(fold_event, events), EMPTY)` in one pass over the events, without a
+    `Fold` per event (a batch of 500 events is folded per request). Ties resolve as `combine`
+    does: the earlier of equal times or keys is kept."""
+    first: datetime | None = None
+    last: datetime | None = None
+    latest: tuple[datetime, str] | None = None
+    latest_position: int | None = None
+    furthest = active = 0
+    watched: datetime | None = None
+    for event in events:
+        at = event.occurred_at
+        if first is None or at < first:
+            first = at
+        if last is None or at > last:
+            last = at
+        if event.active_seconds is not None:
+            active += min(max(0, event.active_seconds), MAX_ACTIVE_SECONDS_PER_EVENT)
+        if event.position_seconds is None:
+            continue
+        position = clamp_position(event.position_seconds, duration_seconds)
+        furthest = max(furthest, position)
+        key = (at, event.event_id)
+        if latest is None or key > latest:
+            latest, latest_position = key, position
+        if is_watched(position, duration_seconds) and (watched is None or at < watched):
+            watched = at
+    if first is None:
         return EMPTY
-    latest, latest_key = EMPTY, None
-    for f in folds:
-        key = f.position_key
-        if key is not None and (latest_key is None or key > latest_key):
-            latest, latest_key = f, key
-    watched = [f.watched_at for f in folds if f.watched_at is not None]
     return Fold(
-        first_viewed_at=min(f.first_viewed_at for f in folds if f.first_viewed_at is not None),
-        last_viewed_at=max(f.last_viewed_at for f in folds if f.last_viewed_at is not None),
-        position_seconds=latest.position_seconds,
-        position_at=latest.position_at,
-        position_event_id=latest.position_event_id,
-        furthest_position_seconds=max(f.furthest_position_seconds for f in folds),
-        active_seconds_raw=sum(f.active_seconds_raw for f in folds),
-        watched_at=min(watched) if watched else None,
+        first_viewed_at=first,
+        last_viewed_at=last,
+        position_seconds=latest_position,
+        position_at=latest[0] if latest else None,
+        position_event_id=latest[1] if latest else None,
+        furthest_position_seconds=furthest,
+        active_seconds_raw=active,
+        watched_at=watched,
     )
 
 

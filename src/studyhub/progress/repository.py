@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Table,
-    and_,
-    bindparam,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from studyhub.core.db import utcnow
-from studyhub.courses.models import Course, CourseStatus, Lecture, Week
+from studyhub.core.db import utc_text, utcnow
+from studyhub.courses.models import Course, CourseStatus
 from studyhub.enrollments.models import CourseRole, Enrollment, EnrollmentStatus
-from studyhub.progress.merge import MANUAL_TYPES, Event, Fold, ItemState, Outcome
-from studyhub.progress.models import ActivityDay, CourseCompletion, LectureProgress, ProgressEvent
+from studyhub.progress.merge import Event, EventLike, Fold, Outcome
+from studyhub.progress.models import (
+    ActivityDay,
+    LectureProgress,
+)
 from studyhub.progress.statements import (
     COMPLETIONS,
     DAYS,
     FOLD_COLUMNS,
-    LECTURES,
+    catalog_statement,
+    completions_statement,
+    destinations_statement,
     event_insert,
     items_statement,
     least,
+    manual_events_statement,
     merge_upsert,
+    outcomes_update,
     statuses_statement,
     upsert_insert,
 )
@@ -45,11 +50,13 @@ class Target:
     duration_seconds: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    event: Event
-    course_id: int
-    lecture_id: int
+class NewEvent(EventLike, Protocol):
+    """An event to record: a validated `BatchEvent` (recorded as it is, without a copy)."""
+
+    @property
+    def course_id(self) -> int: ...
+    @property
+    def lecture_id(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,7 @@ class StatusRow:
     completed_at: datetime | None
     last_activity_at: datetime | None
     active_seconds: int
+    position_seconds: int | None  # a lecture's resume point
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,11 @@ class WeekRow:
     week_id: int
     number: int
     title: str
+
+
+def _json_value(value: object) -> object:
+    """A value as a field of a JSON document row (`statements.document_rows`)."""
+    return utc_text(value) if isinstance(value, datetime) else value
 
 
 class ProgressRepository:
@@ -98,63 +111,55 @@ class ProgressRepository:
 
     # ---- writing ---------------------------------------------------------------------------
 
-    async def targets(self, lecture_ids: Collection[int]) -> dict[int, Target]:
-        if not lecture_ids:
-            return {}
-        rows = await self.session.execute(
-            select(
-                Lecture.id,
-                Lecture.course_id,
-                and_(Lecture.is_published, Week.is_published),
-                Lecture.duration_seconds,
-            )
-            .join(Week, Week.id == Lecture.week_id)
-            .where(Lecture.id.in_(lecture_ids))
-        )
-        return {row[0]: Target(row[0], row[1], bool(row[2]), row[3]) for row in rows}
-
-    async def active_student_courses(self, user_id: int, course_ids: Collection[int]) -> set[int]:
-        """Courses (of those given) the user studies: an active student enrollment in a course
-        that is not a draft."""
+    async def destinations(
+        self, user_id: int, course_ids: Collection[int], lecture_ids: Collection[int]
+    ) -> tuple[set[int], dict[int, Target]]:
+        """Of the courses named, those the user studies (an active student enrollment in a
+        course that is not a draft); and the lectures named that belong to one of the courses
+        named (another course's lecture is not found, as a missing one)."""
         if not course_ids:
-            return set()
-        rows = await self.session.scalars(
-            select(Enrollment.course_id)
-            .join(Course, Course.id == Enrollment.course_id)
-            .where(
-                Enrollment.user_id == user_id,
-                Enrollment.course_id.in_(course_ids),
-                Enrollment.role == CourseRole.STUDENT,
-                Enrollment.status == EnrollmentStatus.ACTIVE,
-                Course.status != CourseStatus.DRAFT,
-            )
+            return set(), {}
+        rows = await self.session.execute(
+            destinations_statement(),
+            {"user_id": user_id, "course_ids": list(course_ids), "lecture_ids": list(lecture_ids)},
         )
-        return set(rows)
+        studied: set[int] = set()
+        targets: dict[int, Target] = {}
+        for course_id, studies, lecture_id, published, duration in rows:
+            if studies:
+                studied.add(course_id)
+            if lecture_id is not None:
+                targets[lecture_id] = Target(lecture_id, course_id, bool(published), duration)
+        return studied, targets
 
     async def record_events(
-        self, user_id: int, accepted: Sequence[Accepted], device_id: str | None
+        self, user_id: int, events: Sequence[NewEvent], device_id: str | None
     ) -> set[str]:
         """Insert the events; those already recorded are skipped. Returns the ids inserted."""
-        if not accepted:
+        if not events:
             return set()
-        now = utcnow()
-        rows = [
+        document = json.dumps(
+            [
+                [
+                    event.event_id,
+                    event.lecture_id,
+                    event.course_id,
+                    event.type,
+                    utc_text(event.occurred_at),
+                    event.position_seconds,
+                    event.active_seconds,
+                ]
+                for event in events
+            ]
+        )
+        result = await self.session.execute(
+            event_insert(self.session.get_bind().dialect.name),
             {
                 "user_id": user_id,
-                "event_id": item.event.event_id,
-                "lecture_id": item.lecture_id,
-                "course_id": item.course_id,
-                "type": item.event.type,
-                "occurred_at": item.event.occurred_at,
-                "position_seconds": item.event.position_seconds,
-                "active_seconds": item.event.active_seconds,
                 "device_id": device_id,
-                "received_at": now,
-            }
-            for item in accepted
-        ]
-        result = await self.session.execute(
-            event_insert(self.session.get_bind().dialect.name), rows
+                "received_at": utcnow(),
+                "events": document,
+            },
         )
         return set(result.scalars())
 
@@ -165,23 +170,17 @@ class ProgressRepository:
         `merge.combine`, so concurrent batches cannot lose each other's events."""
         if not deltas:
             return []
-        now = utcnow()
-        rows = [
-            {
-                "user_id": user_id,
-                "lecture_id": lecture_id,
-                "course_id": course_id,
-                "state": ItemState.IN_PROGRESS,
-                "manual_completed_at": None,
-                "completed_at": None,
-                "active_seconds": 0,
-                "updated_at": now,
-                **{name: getattr(fold, name) for name in FOLD_COLUMNS},
-            }
-            for lecture_id, (course_id, fold) in deltas.items()
-        ]
-        stmt = merge_upsert(self.session.get_bind().dialect.name)
-        result = await self.session.execute(stmt, rows)
+        document = json.dumps(
+            [
+                [lecture_id, course_id, *(_json_value(getattr(fold, n)) for n in FOLD_COLUMNS)]
+                for lecture_id, (course_id, fold) in deltas.items()
+            ]
+        )
+        dialect = self.session.get_bind().dialect.name
+        result = await self.session.execute(
+            merge_upsert(dialect),
+            {"user_id": user_id, "updated_at": utcnow(), "folds": document},
+        )
         return [
             StoredFold(
                 row.id,
@@ -199,16 +198,7 @@ class ProgressRepository:
         if not lecture_ids:
             return found
         rows = await self.session.execute(
-            select(
-                ProgressEvent.lecture_id,
-                ProgressEvent.event_id,
-                ProgressEvent.type,
-                ProgressEvent.occurred_at,
-            ).where(
-                ProgressEvent.user_id == user_id,
-                ProgressEvent.lecture_id.in_(lecture_ids),
-                ProgressEvent.type.in_(MANUAL_TYPES),
-            )
+            manual_events_statement(), {"user_id": user_id, "lecture_ids": list(lecture_ids)}
         )
         for lecture_id, event_id, kind, occurred_at in rows:
             found[lecture_id].append(Event(event_id, kind, occurred_at))
@@ -217,29 +207,21 @@ class ProgressRepository:
     async def store_outcomes(
         self, outcomes: Iterable[tuple[int, datetime | None, Outcome]]
     ) -> None:
-        params = [
-            {
-                "row_id": row_id,
-                "v_manual": manual,
-                "v_state": outcome.state,
-                "v_completed": outcome.completed_at,
-                "v_active": outcome.active_seconds,
-            }
+        rows = [
+            [
+                row_id,
+                _json_value(manual),
+                outcome.state,
+                _json_value(outcome.completed_at),
+                outcome.active_seconds,
+            ]
             for row_id, manual, outcome in outcomes
         ]
-        if not params:
-            return
-        await self.session.execute(
-            update(LECTURES)
-            .where(LECTURES.c.id == bindparam("row_id"))
-            .values(
-                manual_completed_at=bindparam("v_manual"),
-                state=bindparam("v_state"),
-                completed_at=bindparam("v_completed"),
-                active_seconds=bindparam("v_active"),
-            ),
-            params,
-        )
+        if rows:
+            await self.session.execute(
+                outcomes_update(self.session.get_bind().dialect.name),
+                {"outcomes": json.dumps(rows)},
+            )
 
     async def add_activity_days(self, user_id: int, days: Collection[date]) -> None:
         if days:
@@ -278,6 +260,22 @@ class ProgressRepository:
         rows = await self.session.execute(items_statement(), {"course_ids": list(course_ids)})
         return [ItemRow(*row) for row in rows]
 
+    async def catalog(self, course_ids: Collection[int]) -> tuple[list[ItemRow], list[WeekRow]]:
+        """The published items and weeks of the courses, each in order (`catalog_statement`)."""
+        if not course_ids:
+            return [], []
+        rows = await self.session.execute(catalog_statement(), {"course_ids": list(course_ids)})
+        items: list[ItemRow] = []
+        weeks: list[WeekRow] = []
+        for course_id, week_id, number, week_title, item_type, item_id, title in rows:
+            if not weeks or weeks[-1].week_id != week_id:
+                weeks.append(WeekRow(course_id, week_id, number, week_title))
+            if item_id is not None:
+                items.append(
+                    ItemRow(course_id, week_id, number, week_title, item_type, item_id, title)
+                )
+        return items, weeks
+
     async def statuses(self, user_id: int, course_ids: Collection[int]) -> list[StatusRow]:
         if not course_ids:
             return []
@@ -285,18 +283,6 @@ class ProgressRepository:
             statuses_statement(), {"course_ids": list(course_ids), "user_ids": [user_id]}
         )
         return [StatusRow(*row) for row in rows]
-
-    async def lecture_rows(
-        self, user_id: int, course_ids: Collection[int]
-    ) -> list[LectureProgress]:
-        if not course_ids:
-            return []
-        rows = await self.session.scalars(
-            select(LectureProgress).where(
-                LectureProgress.user_id == user_id, LectureProgress.course_id.in_(course_ids)
-            )
-        )
-        return list(rows)
 
     async def lecture_row(self, user_id: int, lecture_id: int) -> LectureProgress | None:
         return await self.session.scalar(
@@ -311,21 +297,9 @@ class ProgressRepository:
         if not course_ids:
             return {}
         rows = await self.session.execute(
-            select(CourseCompletion.course_id, CourseCompletion.completed_at).where(
-                CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids)
-            )
+            completions_statement(), {"user_id": user_id, "course_ids": list(course_ids)}
         )
         return {row[0]: row[1] for row in rows}
-
-    async def published_weeks(self, course_ids: Collection[int]) -> list[WeekRow]:
-        if not course_ids:
-            return []
-        rows = await self.session.execute(
-            select(Week.course_id, Week.id, Week.number, Week.title)
-            .where(Week.course_id.in_(course_ids), Week.is_published.is_(True))
-            .order_by(Week.course_id, Week.number, Week.id)
-        )
-        return [WeekRow(*row) for row in rows]
 
     async def studied_courses(self, user_id: int) -> list[int]:
         """Courses the user takes as a student (active or completed enrollment, not a draft)."""

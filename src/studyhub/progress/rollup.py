@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from studyhub.progress.items import LECTURE
 from studyhub.progress.merge import ItemState
-from studyhub.progress.models import LectureProgress
 from studyhub.progress.repository import ItemRow, StatusRow, WeekRow
 from studyhub.progress.schemas import (
     CourseProgress,
@@ -36,8 +36,7 @@ class StudentData:
 
     user_id: int
     items: Sequence[ItemRow]
-    statuses: Sequence[StatusRow]
-    lectures: Sequence[LectureProgress]
+    statuses: Sequence[StatusRow]  # with lectures' resume points
     completions: dict[int, datetime]
     weeks: Sequence[WeekRow]
 
@@ -68,16 +67,17 @@ def course_progress(data: StudentData, course_id: int) -> CourseProgress:
         ),
         None,
     )
-    published = {i.item_id for i in items if i.item_type == "lecture"}
+    # Resume the open (viewed, not completed) published lecture viewed last.
+    published = {i.item_id for i in items if i.item_type == LECTURE}
     open_rows = [
-        row
-        for row in data.lectures
-        if row.course_id == course_id
-        and row.lecture_id in published
-        and row.completed_at is None
-        and row.last_viewed_at is not None
+        s
+        for s in course_statuses
+        if s.item_type == LECTURE
+        and s.item_id in published
+        and s.completed_at is None
+        and s.last_activity_at is not None
     ]
-    latest = max(open_rows, key=lambda r: (r.last_viewed_at, r.lecture_id), default=None)
+    latest = max(open_rows, key=lambda s: (s.last_activity_at, s.item_id), default=None)
     weeks = []
     for week in (w for w in data.weeks if w.course_id == course_id):
         in_week = [i for i in items if i.week_id == week.week_id]
@@ -104,7 +104,7 @@ def course_progress(data: StudentData, course_id: int) -> CourseProgress:
         active_seconds=sum(s.active_seconds for s in course_statuses),
         next_item=next_item,
         resume=(
-            Resume(lecture_id=latest.lecture_id, position_seconds=latest.position_seconds or 0)
+            Resume(lecture_id=latest.item_id, position_seconds=latest.position_seconds or 0)
             if latest is not None
             else None
         ),

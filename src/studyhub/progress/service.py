@@ -17,7 +17,6 @@ from studyhub.courses.exceptions import LectureNotFound
 from studyhub.progress.exceptions import EventRejected, NotStudent
 from studyhub.progress.merge import (
     MANUAL_TYPES,
-    Event,
     EventType,
     ItemState,
     fold,
@@ -25,7 +24,7 @@ from studyhub.progress.merge import (
     settle,
 )
 from studyhub.progress.models import LectureProgress
-from studyhub.progress.repository import Accepted, ProgressRepository, Target
+from studyhub.progress.repository import ProgressRepository, Target
 from studyhub.progress.rollup import StudentData, course_progress, percentage, streak
 from studyhub.progress.rollups import RollupRepository
 from studyhub.progress.schemas import (
@@ -69,6 +68,14 @@ def _raw_event_id(raw: object) -> str | None:
 
 
 _EVENTS = TypeAdapter(list[BatchEvent])
+# Results are built as dicts and validated into `EventResult`s in one call (see `ingest`).
+_RESULTS = TypeAdapter(list[EventResult])
+
+
+def _result(
+    index: int, event_id: str | None, status: str, reason: str | None = None
+) -> dict[str, object]:
+    return {"index": index, "event_id": event_id, "status": status, "reason": reason}
 
 
 def _validate(raws: Sequence[object]) -> list[object]:
@@ -130,36 +137,29 @@ class ProgressService:
         self, user_id: int, raws: Sequence[object], device_id: str | None = None
     ) -> Ingested:
         """Validate each event on its own, record the new ones, merge them. A constant number of
-        SQL statements whatever the batch's size."""
+        SQL statements whatever the batch's size.
+
+        Per event, only what is needed is built: the validated `BatchEvent` is what is recorded
+        and folded, and each result is a dict turned into `EventResult`s in one validation at
+        the end (a model per event was a fifth of a batch's Python time)."""
         now = self.clock()
-        results: list[EventResult | None] = [None] * len(raws)
+        newest, oldest = now + MAX_FUTURE_SKEW, now - MAX_EVENT_AGE
+        results: list[dict[str, object] | None] = [None] * len(raws)
         parsed: list[tuple[int, BatchEvent]] = []
         for index, event in enumerate(_validate(raws)):
             if not isinstance(event, BatchEvent):
-                results[index] = EventResult(
-                    index=index,
-                    event_id=_raw_event_id(event),
-                    status="rejected",
-                    reason=Reason.MALFORMED,
-                )
-                continue
-            reason = None
-            if event.occurred_at > now + MAX_FUTURE_SKEW:
-                reason = Reason.IN_FUTURE
-            elif event.occurred_at < now - MAX_EVENT_AGE:
-                reason = Reason.TOO_OLD
-            if reason:
-                results[index] = EventResult(
-                    index=index, event_id=event.event_id, status="rejected", reason=reason
-                )
+                results[index] = _result(index, _raw_event_id(event), "rejected", Reason.MALFORMED)
+            elif event.occurred_at > newest:
+                results[index] = _result(index, event.event_id, "rejected", Reason.IN_FUTURE)
+            elif event.occurred_at < oldest:
+                results[index] = _result(index, event.event_id, "rejected", Reason.TOO_OLD)
             else:
                 parsed.append((index, event))
 
-        targets = await self.repository.targets({e.lecture_id for _, e in parsed})
-        enrolled = await self.repository.active_student_courses(
-            user_id, {e.course_id for _, e in parsed}
+        enrolled, targets = await self.repository.destinations(
+            user_id, {e.course_id for _, e in parsed}, {e.lecture_id for _, e in parsed}
         )
-        accepted: list[tuple[int, Accepted, Target]] = []
+        accepted: list[tuple[int, BatchEvent]] = []
         seen: set[str] = set()
         courses: dict[int, None] = {}
         for index, event in parsed:
@@ -171,47 +171,31 @@ class ProgressService:
                 reason = Reason.UNKNOWN_LECTURE  # a lecture of another course included
             elif not target.published:
                 reason = Reason.UNPUBLISHED_ITEM
-            if reason or target is None:
-                results[index] = EventResult(
-                    index=index, event_id=event.event_id, status="rejected", reason=reason
-                )
+            if reason:
+                results[index] = _result(index, event.event_id, "rejected", reason)
                 continue
             courses.setdefault(event.course_id)
             if event.event_id in seen:
-                results[index] = EventResult(
-                    index=index, event_id=event.event_id, status="duplicate"
-                )
+                results[index] = _result(index, event.event_id, "duplicate")
                 continue
             seen.add(event.event_id)
-            merged = Event(
-                event.event_id,
-                event.type,
-                event.occurred_at,
-                event.position_seconds,
-                event.active_seconds,
-            )
-            accepted.append((index, Accepted(merged, event.course_id, event.lecture_id), target))
+            accepted.append((index, event))
 
         applied = await self.repository.record_events(
-            user_id, [item for _, item, _ in accepted], device_id
+            user_id, [event for _, event in accepted], device_id
         )
-        fresh: dict[int, list[Event]] = {}
-        durations: dict[int, Target] = {}
-        for index, item, target in accepted:
-            new = item.event.event_id in applied
-            results[index] = EventResult(
-                index=index,
-                event_id=item.event.event_id,
-                status="applied" if new else "duplicate",
-            )
-            if new:
-                fresh.setdefault(item.lecture_id, []).append(item.event)
-                durations[item.lecture_id] = target
-        await self._merge(user_id, fresh, durations)
-        return Ingested([r for r in results if r is not None], list(courses))
+        fresh: dict[int, list[BatchEvent]] = {}
+        for index, event in accepted:
+            if event.event_id in applied:
+                results[index] = _result(index, event.event_id, "applied")
+                fresh.setdefault(event.lecture_id, []).append(event)
+            else:
+                results[index] = _result(index, event.event_id, "duplicate")
+        await self._merge(user_id, fresh, targets)
+        return Ingested(_RESULTS.validate_python(results), list(courses))
 
     async def _merge(
-        self, user_id: int, fresh: dict[int, list[Event]], targets: dict[int, Target]
+        self, user_id: int, fresh: dict[int, list[BatchEvent]], targets: Mapping[int, Target]
     ) -> None:
         if not fresh:
             return
@@ -317,14 +301,16 @@ class ProgressService:
     # ---- reading -----------------------------------------------------------------------------
 
     async def load(self, user_id: int, course_ids: Sequence[int], *, weeks: bool) -> StudentData:
+        # Three statements: each costs more to issue than to run (on SQLite, several round
+        # trips to the driver's thread), and this read follows every batch.
         repo = self.repository
+        items, published_weeks = await repo.catalog(course_ids)
         return StudentData(
             user_id=user_id,
-            items=await repo.items(course_ids),
+            items=items,
             statuses=await repo.statuses(user_id, course_ids),
-            lectures=await repo.lecture_rows(user_id, course_ids),
             completions=await repo.course_completions(user_id, course_ids),
-            weeks=await repo.published_weeks(course_ids) if weeks else [],
+            weeks=published_weeks if weeks else [],
         )
 
     async def progress(
