@@ -51,8 +51,7 @@ LECTURES: Table = LectureProgress.__table__  # type: ignore[assignment]
 EVENTS: Table = ProgressEvent.__table__  # type: ignore[assignment]
 DAYS: Table = ActivityDay.__table__  # type: ignore[assignment]
 COMPLETIONS: Table = CourseCompletion.__table__  # type: ignore[assignment]
-# Core tables, not ORM entities, in the statements below: `Session.execute` of an ORM-enabled
-# select goes through the ORM's compile and result layers even for plain columns.
+# The statements below select plain columns, so they are written on the tables, as the others.
 _COURSES: Table = Course.__table__  # type: ignore[assignment]
 _WEEKS: Table = Week.__table__  # type: ignore[assignment]
 _LECTURE_ITEMS: Table = Lecture.__table__  # type: ignore[assignment]
