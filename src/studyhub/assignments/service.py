@@ -33,7 +33,7 @@ from studyhub.courses.access import CourseContext
 from studyhub.courses.cache import CourseCache
 from studyhub.courses.exceptions import WeekNotFound
 from studyhub.courses.repository import WeekRepository
-from studyhub.courses.schemas import AssignmentSummary
+from studyhub.courses.views import assignment_summary
 from studyhub.progress.rollups import RollupRepository
 
 STUDENT_STATUSES = ("pending", "submitted", "overdue")
@@ -41,21 +41,6 @@ STAFF_STATUSES = ("published", "draft")
 # Changing these changes what counts towards students' progress (the rollups).
 CATALOG_FIELDS = frozenset({"is_published", "week_id"})
 REQUIRED = ("title", "type", "late_penalty_percent", "is_published", "week_id", "description")
-
-
-def summary_of(row: AssignmentRow) -> AssignmentSummary:
-    a = row.assignment
-    return AssignmentSummary(
-        id=a.id,
-        week_id=a.week_id,
-        title=a.title,
-        type=a.type,
-        start_date=a.start_date,
-        due_date=a.due_date,
-        is_published=a.is_published,
-        max_score=row.max_score,
-        question_count=row.question_count,
-    )
 
 
 def item_of(row: AssignmentRow, mine: Sequence[Submission] | None = None) -> AssignmentItem:
@@ -70,7 +55,7 @@ def item_of(row: AssignmentRow, mine: Sequence[Submission] | None = None) -> Ass
             attempts=len(mine),
         )
     return AssignmentItem(
-        **summary_of(row).model_dump(exclude={"completed"}),
+        **assignment_summary(row).model_dump(exclude={"completed"}),
         completed=(bool(mine) if mine is not None else None),
         description=a.description,
         late_penalty_percent=a.late_penalty_percent,

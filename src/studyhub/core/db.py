@@ -166,13 +166,17 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     # pool (an invalidated connection ends no transaction), so a failure cannot leak the lock.
     # SQLAlchemy's commit and rollback events run *before* the driver's commit or rollback: a
     # rollback writes nothing, so releasing first costs little.
+    def _info(conn: Connection) -> dict[str, Any] | None:
+        try:
+            return conn.connection.info
+        except SQLAlchemyError:  # an invalidated connection: released at checkin instead
+            return None
+
     @event.listens_for(sync_engine, "rollback")
     def _on_end(conn: Connection) -> None:
-        try:
-            info = conn.connection.info
-        except SQLAlchemyError:  # an invalidated connection: released at checkin instead
-            return
-        _release(info)
+        info = _info(conn)
+        if info is not None:
+            _release(info)
 
     # A COMMIT writes the WAL (milliseconds for a batch of events). Released before it, the lock
     # let the next writer's BEGIN IMMEDIATE run meanwhile: SQLITE_BUSY, then a sleep in SQLite's
@@ -181,9 +185,8 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     # failed COMMIT raises as any statement does, and the rollback that follows releases.
     @event.listens_for(sync_engine, "commit")
     def _on_commit(conn: Connection) -> None:
-        try:
-            info = conn.connection.info
-        except SQLAlchemyError:  # an invalidated connection: released at checkin instead
+        info = _info(conn)
+        if info is None:
             return
         if info.get(_HOLDS_WRITE_LOCK):
             conn.exec_driver_sql("COMMIT")
